@@ -1,0 +1,22 @@
+"""keras-acts: every activation function, by plain string name, in Keras 3.
+
+>>> import keras, keras_acts
+>>> keras.layers.Dense(64, activation="swish_x")        # any catalogue name
+>>> keras.layers.Dense(64, activation=keras_acts.get("swish_x", beta=1.5))
+
+Importing the package installs the names where ``keras.activations.get``
+looks them up; ``.keras`` files that use them load after ``import keras_acts``.
+"""
+
+from .catalogue import CATALOGUE, CLASSIC, Entry, Param
+from .registry import ActivationFunction, derivative, get, info, install, names
+from .docs import catalogue_table
+
+__version__ = "0.1.0"
+
+install()
+
+__all__ = [
+    "CATALOGUE", "CLASSIC", "Entry", "Param", "ActivationFunction",
+    "catalogue_table", "derivative", "get", "info", "install", "names",
+]

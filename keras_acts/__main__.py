@@ -1,0 +1,5 @@
+"""``python -m keras_acts``: print the catalogue table."""
+from . import catalogue_table, names
+
+print(catalogue_table())
+print(f"{len(names())} activations.")

@@ -1,0 +1,234 @@
+"""String names -> functions, installed where Keras looks them up.
+
+Keras 3 resolves ``activation="name"`` through ``keras.activations.get``, which
+reads only the private dict ``keras.src.activations.ALL_OBJECTS_DICT``;
+``register_keras_serializable`` alone makes a name *loadable* but not usable as
+a string. So for every catalogue entry that is not a Keras built-in we
+
+1. build a plain named function (default parameters), register it as
+   ``keras_acts>NAME`` so ``.keras`` files refer to it, and
+2. put it into ``ALL_OBJECTS_DICT`` under ``NAME``, never over an existing key.
+
+Non-default parameters give an ``ActivationFunction`` object: a serializable
+callable whose config is ``{"name": ..., "params": {...}}`` (no lambdas).
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from typing import Callable
+
+import keras
+from keras import ops
+
+from .catalogue import CATALOGUE, Entry
+
+PACKAGE = "keras_acts"
+_HALF = ("float16", "bfloat16")
+
+
+def _keras_table() -> dict:
+    """Keras's private name -> function table (see module docstring)."""
+    try:
+        from keras.src import activations as _act
+
+        table = _act.ALL_OBJECTS_DICT
+    except (ImportError, AttributeError) as exc:  # pragma: no cover - guarded by tests
+        raise RuntimeError(
+            "keras_acts: this Keras release no longer exposes "
+            "keras.src.activations.ALL_OBJECTS_DICT, which keras.activations.get(str) "
+            "used to read; string activation names cannot be installed. "
+            f"Keras {keras.__version__}; please report this."
+        ) from exc
+    if not isinstance(table, dict):  # pragma: no cover
+        raise RuntimeError("keras_acts: keras.src.activations.ALL_OBJECTS_DICT is not a dict")
+    return table
+
+
+#: Keras built-in names as they were before keras_acts touched the table.
+KERAS_BUILTINS = frozenset(_keras_table())
+
+
+def entry(name: str) -> Entry:
+    """The catalogue entry for ``name``; ValueError with close matches if unknown."""
+    if isinstance(name, str) and name in CATALOGUE:
+        return CATALOGUE[name]
+    close = difflib.get_close_matches(str(name), list(CATALOGUE), n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise ValueError(
+        f"Unknown activation {name!r}.{hint} "
+        f"keras_acts.names() lists all {len(CATALOGUE)} names."
+    )
+
+
+def _as_tensor(x):
+    x = ops.convert_to_tensor(x)
+    if not keras.backend.is_float_dtype(x.dtype):
+        x = ops.cast(x, keras.backend.floatx())
+    return x
+
+
+def evaluate(e: Entry, fn: Callable, x, params: dict):
+    """Apply ``fn(x, **params)`` of a keras-acts entry.
+
+    Half-precision inputs are computed in float32 and cast back (XLA fuses the
+    casts, so on an accelerator this costs no memory traffic); this keeps
+    exp/square-based formulas finite over the whole float16 range.
+    """
+    x = _as_tensor(x)
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if dtype in _HALF:
+        return ops.cast(fn(ops.cast(x, "float32"), **params), dtype)
+    return fn(x, **params)
+
+
+def _named_function(e: Entry) -> Callable:
+    """A plain, named module-level-like function with the entry's defaults."""
+    defaults = e.defaults
+
+    def activation(x):
+        return evaluate(e, e.fn, x, defaults)
+
+    activation.__name__ = activation.__qualname__ = e.name
+    activation.__module__ = __name__
+    activation.__doc__ = f"{e.name}(x) = {e.formula}\n\nReference: {e.reference}.\n" + (
+        "Parameters (defaults): " + ", ".join(f"{k}={v!r}" for k, v in defaults.items())
+        if defaults else ""
+    )
+    return keras.saving.register_keras_serializable(package=PACKAGE, name=e.name)(activation)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ActivationFunction:
+    """A catalogue activation with bound (non-default) parameters.
+
+    Serializable without lambdas: ``get_config()`` is ``{"name", "params"}``,
+    and it round-trips through ``.keras`` files after ``import keras_acts``.
+
+    >>> act = ActivationFunction("swish_x", beta=1.5)
+    >>> keras.layers.Dense(8, activation=act)
+    """
+
+    def __init__(self, name: str, **params):
+        self.entry = entry(name)
+        self.name = name
+        self.params = self.entry.validate(params)
+        self.__name__ = name
+
+    def __call__(self, x):
+        fn = self.entry.fn
+        if self.entry.keras_builtin:
+            return fn(x, **self.params)
+        return evaluate(self.entry, fn, x, self.params)
+
+    def get_config(self):
+        return {"name": self.name, "params": dict(self.params)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["name"], **config.get("params", {}))
+
+    def __eq__(self, other):
+        return isinstance(other, ActivationFunction) and other.get_config() == self.get_config()
+
+    def __hash__(self):
+        return hash((self.name, tuple(sorted(self.params.items()))))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"ActivationFunction({self.name!r}{', ' if args else ''}{args})"
+
+
+FUNCTIONS: dict[str, Callable] = {}
+
+
+def install() -> list[str]:
+    """Install every keras-acts name into Keras's lookup table. Idempotent.
+
+    Returns the names that could not be installed because Keras already has a
+    different object under that name (we never shadow Keras built-ins).
+    """
+    table = _keras_table()
+    skipped = []
+    for name, e in CATALOGUE.items():
+        if e.keras_builtin:
+            FUNCTIONS[name] = table.get(name, e.fn)
+            continue
+        fn = FUNCTIONS.get(name) or _named_function(e)
+        if table.get(name, fn) is not fn:
+            skipped.append(name)
+            continue
+        table[name] = FUNCTIONS[name] = fn
+    if skipped:
+        warnings.warn(
+            f"keras_acts: Keras already defines {skipped}; the Keras built-in keeps the name.",
+            stacklevel=2,
+        )
+    return skipped
+
+
+def get(identifier, **params) -> Callable:
+    """A callable usable as ``activation=``.
+
+    ``identifier`` is a catalogue name, an ``ActivationFunction`` or any
+    callable. With parameters that differ from the defaults, a serializable
+    ``ActivationFunction`` is returned; otherwise the registered plain function
+    (which serializes by name).
+    """
+    if identifier is None:
+        identifier = "linear"
+    if callable(identifier) and not isinstance(identifier, str):
+        if params:
+            raise ValueError("keras_acts.get: parameters can only be given with a name")
+        return identifier
+    e = entry(identifier)
+    full = e.validate(params)
+    if full == e.defaults and e.string_usable:
+        return FUNCTIONS[e.name]
+    return ActivationFunction(e.name, **params)
+
+
+def derivative(identifier, **params) -> Callable:
+    """The analytic derivative f'(x) of an elementwise catalogue activation."""
+    if isinstance(identifier, ActivationFunction):
+        identifier, params = identifier.name, {**identifier.params, **params}
+    e = entry(identifier)
+    if e.grad is None:
+        raise ValueError(
+            f"{e.name} is not elementwise (its Jacobian is not diagonal); "
+            "keras_acts.derivative only covers elementwise activations."
+        )
+    full = e.validate(params)
+
+    def d(x):
+        return evaluate(e, e.grad, x, full)
+
+    d.__name__ = f"d_{e.name}"
+    return d
+
+
+def names() -> list[str]:
+    """Sorted list of every activation name keras-acts knows (ours + Keras's)."""
+    return sorted(CATALOGUE)
+
+
+def info(name: str) -> dict:
+    """Properties of an activation as a plain dict."""
+    e = entry(name)
+    return {
+        "name": e.name,
+        "formula": e.formula,
+        "params": {k: {"default": p.default, "range": p.range_text, "learnable": p.learnable}
+                   for k, p in e.params.items()},
+        "range": e.range,
+        "bounded": e.bounded,
+        "monotonic": e.monotonic,
+        "smooth": e.smooth,
+        "zero_centred": e.zero_centred,
+        "elementwise": e.elementwise,
+        "init": e.init,
+        "reference": e.reference,
+        "keras_builtin": e.keras_builtin,
+        "alias_of": e.alias_of,
+    }
