@@ -1,0 +1,244 @@
+"""String names in Keras, serialization, the lookup guard, errors and the README table."""
+
+import ast
+import json
+import pathlib
+import re
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import keras_acts
+from keras_acts import registry
+from keras_acts.catalogue import CATALOGUE
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+STRING_NAMES = [n for n, e in sorted(CATALOGUE.items()) if e.string_usable]
+OURS = [n for n, e in sorted(CATALOGUE.items()) if not e.keras_builtin]
+
+
+def _x(shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+# --------------------------------------------------------------------------
+# The Keras lookup mechanism: fails loudly if a Keras release changes it.
+# --------------------------------------------------------------------------
+def test_guard_keras_string_lookup_reads_all_objects_dict():
+    from keras.src import activations as kact
+
+    assert isinstance(kact.ALL_OBJECTS_DICT, dict), (
+        "keras.src.activations.ALL_OBJECTS_DICT is gone: keras_acts string names cannot work "
+        "with this Keras release; update registry._keras_table"
+    )
+    sentinel = "keras_acts_guard_probe"
+
+    def probe(x):
+        return x
+
+    kact.ALL_OBJECTS_DICT[sentinel] = probe
+    try:
+        assert keras.activations.get(sentinel) is probe, (
+            "keras.activations.get(str) no longer reads ALL_OBJECTS_DICT; "
+            "keras_acts must install its names elsewhere"
+        )
+        assert keras.layers.Dense(2, activation=sentinel).activation is probe
+    finally:
+        del kact.ALL_OBJECTS_DICT[sentinel]
+
+
+def test_our_names_are_installed_and_builtins_untouched():
+    from keras.src import activations as kact
+
+    for name in OURS:
+        assert keras.activations.get(name) is registry.FUNCTIONS[name]
+    for name in registry.KERAS_BUILTINS:
+        assert CATALOGUE[name].keras_builtin, f"Keras built-in {name} lacks a catalogue entry"
+        fn = kact.ALL_OBJECTS_DICT[name]
+        assert fn.__module__.startswith("keras."), f"{name} was shadowed by {fn.__module__}"
+        assert fn is CATALOGUE[name].fn
+    assert not set(OURS) & registry.KERAS_BUILTINS
+    assert registry.install() == []  # idempotent, nothing shadowed
+
+
+def test_catalogue_size_and_classics():
+    names = keras_acts.names()
+    assert names == sorted(names) and len(names) >= 70
+    assert registry.KERAS_BUILTINS <= set(names)
+    assert set(keras_acts.CLASSIC) <= set(names)
+
+
+# --------------------------------------------------------------------------
+# Every name works in Dense, Conv2D, Activation and keras.activations.get
+# --------------------------------------------------------------------------
+@pytest.mark.parametrize("name", STRING_NAMES)
+def test_string_name_in_layers(name):
+    x = _x((3, 8))
+    dense = keras.layers.Dense(8, activation=name, kernel_initializer="ones")
+    conv = keras.layers.Conv2D(4, 3, padding="same", activation=name)
+    act = keras.layers.Activation(name)
+    ref = keras_acts.get(name)
+    assert keras.activations.get(name) is ref
+    np.testing.assert_array_equal(np.asarray(act(x)), np.asarray(ref(x)))
+    assert np.asarray(dense(x)).shape[0] == 3
+    assert np.asarray(conv(_x((2, 6, 6, 2)))).shape[:3] == (2, 6, 6)
+
+
+def test_threshold_needs_parameters_in_keras_but_not_in_keras_acts():
+    fn = keras_acts.get("threshold")
+    assert isinstance(fn, keras_acts.ActivationFunction)
+    x = np.array([-1.0, 0.5], "float32")
+    np.testing.assert_array_equal(np.asarray(fn(x)), [0.0, 0.5])
+
+
+# --------------------------------------------------------------------------
+# get(), parameters, errors
+# --------------------------------------------------------------------------
+def test_get_defaults_return_registered_function_params_return_object():
+    assert keras_acts.get("swish_x") is keras.activations.get("swish_x")
+    assert keras_acts.get("swish_x", beta=1.0) is keras.activations.get("swish_x")
+    act = keras_acts.get("swish_x", beta=1.5)
+    assert isinstance(act, keras_acts.ActivationFunction)
+    assert act.get_config() == {"name": "swish_x", "params": {"beta": 1.5}}
+    x = _x((50,))
+    np.testing.assert_allclose(np.asarray(act(x)), x / (1 + np.exp(-1.5 * x)), rtol=1e-6, atol=1e-7)
+    assert keras_acts.get(act) is act
+    assert keras_acts.get("relu") is keras.activations.relu
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(ValueError, match=r"Unknown activation 'swishx'.*swish_x"):
+        keras_acts.get("swishx")
+    with pytest.raises(ValueError, match="gelu_tanh"):
+        keras_acts.info("gelu_tahn")
+
+
+@pytest.mark.parametrize(
+    "name, params, match",
+    [
+        ("isru", {"alpha": -1.0}, "alpha.*> 0"),
+        ("swish_x", {"beta": float("nan")}, "finite"),
+        ("swish_x", {"beta": "big"}, "must be a number"),
+        ("elu", {"alpha": -0.5}, ">= 0"),
+        ("rrelu", {"lower": 0.3, "upper": 0.1}, "lower <= upper"),
+        ("sqnl", {"alpha": 1.0}, "unknown parameter"),
+        ("softmax", {"axis": 1.5}, "must be int"),
+    ],
+)
+def test_invalid_parameters_fail_at_construction(name, params, match):
+    with pytest.raises(ValueError, match=match):
+        keras_acts.get(name, **params)
+
+
+def test_derivative_and_info():
+    d = keras_acts.derivative("swish_x", beta=2.0)
+    x = _x((20,))
+    s = 1 / (1 + np.exp(-2 * x))
+    np.testing.assert_allclose(np.asarray(d(x)), s + 2 * x * s * (1 - s), rtol=1e-5, atol=1e-6)
+    act = keras_acts.get("swish_x", beta=2.0)
+    np.testing.assert_array_equal(np.asarray(keras_acts.derivative(act)(x)), np.asarray(d(x)))
+    with pytest.raises(ValueError, match="not elementwise"):
+        keras_acts.derivative("softmax")
+    info = keras_acts.info("tanh")
+    assert info["range"] == (-1, 1) and info["bounded"] and info["zero_centred"]
+    assert json.dumps(keras_acts.info("swish_x"), default=str)
+
+
+def test_half_precision_keeps_dtype():
+    for dtype in ("float16", "bfloat16"):
+        x = keras.ops.cast(keras.ops.convert_to_tensor([-20.0, 0.0, 20.0]), dtype)
+        y = keras_acts.get("tanh_exp")(x)
+        assert keras.backend.standardize_dtype(y.dtype) == dtype
+
+
+# --------------------------------------------------------------------------
+# Save -> load in a fresh process -> bit-identical outputs
+# --------------------------------------------------------------------------
+PARAMETRIC = [
+    ("swish_x", {"beta": 1.5}),
+    ("elu", {"alpha": 0.5}),
+    ("isru", {"alpha": 2.0}),
+    ("rrelu", {"lower": 0.1, "upper": 0.2}),
+    ("threshold", {"threshold": 0.1, "default_value": -1.0}),
+    ("softmin", {"axis": -1}),
+]
+
+
+def _every_name_model():
+    inp = keras.Input((16,))
+    outs = [keras.layers.Dense(8, activation=name, name=f"d_{name}")(inp) for name in STRING_NAMES]
+    for name, params in PARAMETRIC:
+        act = keras_acts.get(name, **params)
+        outs.append(keras.layers.Dense(8, activation=act, name=f"p_{name}")(inp))
+    outs.append(keras.layers.Activation("sqnl", name="act_layer")(inp))
+    return keras.Model(inp, keras.layers.Concatenate()(outs))
+
+
+LOADER = """
+import sys, numpy as np, keras, keras_acts
+model = keras.saving.load_model(sys.argv[1])  # safe_mode on, no custom_objects
+x = np.load(sys.argv[2])
+np.save(sys.argv[3], np.asarray(model.predict(x, verbose=0)))
+print(model.layers[1].get_config()["activation"])
+"""
+
+
+def test_every_name_round_trips_through_keras_file_in_fresh_process(tmp_path):
+    model = _every_name_model()
+    x = _x((5, 16), seed=1)
+    expected = np.asarray(model.predict(x, verbose=0))
+    assert np.isfinite(expected).all()
+    path = tmp_path / "every.keras"
+    model.save(path)
+    config = json.dumps(model.get_config())
+    assert "<lambda>" not in config and "__lambda__" not in config
+    np.save(tmp_path / "x.npy", x)
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADER, str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), expected)
+
+
+def test_load_without_import_fails_clearly(tmp_path):
+    """Documents the contract: the names resolve only after `import keras_acts`."""
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(2, activation="swish_x")(inp))
+    model.save(tmp_path / "m.keras")
+    code = "import sys, keras; keras.saving.load_model(sys.argv[1])"
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "swish_x" in proc.stderr
+
+
+# --------------------------------------------------------------------------
+# Package hygiene and docs
+# --------------------------------------------------------------------------
+def test_package_imports_no_framework():
+    """keras_acts/ uses keras.ops only; autodiff.py imports the backend lazily by design."""
+    banned = {"tensorflow", "jax", "torch"}
+    for path in (ROOT / "keras_acts").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            mods = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module]
+            for m in mods:
+                assert m.split(".")[0] not in banned, f"{path.name} imports {m}"
+
+
+def test_readme_catalogue_table_is_current():
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"<!-- catalogue:start -->\n(.*?)<!-- catalogue:end -->", readme, re.S)
+    assert m, "README.md lacks the catalogue markers"
+    assert m.group(1) == keras_acts.catalogue_table(), (
+        "README catalogue table is stale: run `python -m keras_acts --update-readme`"
+    )
+    for name in keras_acts.names():
+        assert f"`{name}`" in m.group(1)
