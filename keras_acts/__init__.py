@@ -11,6 +11,8 @@ looks them up; ``.keras`` files that use them load after ``import keras_acts``.
 from .catalogue import CATALOGUE, CLASSIC, Entry, Param
 from .registry import ActivationFunction, derivative, get, info, install, names
 from .docs import catalogue_table
+from . import layers
+from .init import gain_for, initializer_for, second_moment
 
 __version__ = "0.1.0"
 
@@ -19,4 +21,5 @@ install()
 __all__ = [
     "CATALOGUE", "CLASSIC", "Entry", "Param", "ActivationFunction",
     "catalogue_table", "derivative", "get", "info", "install", "names",
+    "layers", "initializer_for", "gain_for", "second_moment",
 ]
