@@ -218,6 +218,8 @@ def _layer_spec(layer) -> _Spec:
         config.pop(k, None)
     if "channel_shared" in config:
         config["channel_shared"] = True
+    if "per_channel" in config:
+        config["per_channel"] = False
     key = json.dumps(config, sort_keys=True, default=str)
     return _Spec(family, lambda: _layer_m2(type(layer), key), getattr(layer, "negative_slope", None),
                  type(layer).__name__)

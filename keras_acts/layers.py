@@ -8,23 +8,50 @@ Every layer here
 * stores its parameters in float32 (``autocast=False``) and computes in float32
   for float16 / bfloat16 inputs, casting the result back to the layer's compute
   dtype, so ``mixed_float16`` / ``mixed_bfloat16`` policies work;
-* is channel-wise by default: one value per channel of ``axis`` (the last axis),
-  shared over batch and spatial axes. ``shared_axes`` (Keras convention: 1-based
-  axes, the batch axis being 0) overrides which axes share a value,
-  ``channel_shared=True`` gives one scalar per parameter.
+* is channel-wise by default where the paper is (one value per channel of
+  ``axis``, the last axis, shared over batch and spatial axes). ``shared_axes``
+  (Keras convention: 1-based axes, the batch axis being 0) overrides which axes
+  share a value; ``channel_shared=True`` (``per_channel=False`` for the
+  catalogue-derived layers) gives one scalar per parameter.
+
+``Learnable(name, trainable=(param, ...))`` turns any parametric catalogue entry
+into a layer; ``SwishX``, ``Snake``, ``SoftExponential``, ``PFTS``, ``StarReLU``
+and ``RReLU`` are thin subclasses of it (formula, defaults and bounds all come
+from the catalogue). ``PReLU``, ``PELU``, ``SReLU``, ``APL``, ``TLU``, ``DyT``,
+``Rational`` and ``Maxout`` have no catalogue entry and are written here.
+
+Used as ``Dense(..., activation=layer)``: Keras tracks the layer as an attribute
+of the Dense layer and ``fit`` / ``predict`` / ``evaluate`` build it (a symbolic
+pass over every unbuilt sub-layer) before compiling their step, so its weights
+train, appear in ``model.trainable_weights`` and are saved. Until the model has
+been run once they are not yet created. Our layers refuse, with an error, the
+two situations where they would silently never train: being *built* inside a
+stateless call (e.g. ``model.stateless_call`` under ``jax.jit`` with a state
+list taken before the layer existed), and being called from inside another
+layer's ``call`` that does not track them (e.g. a ``Lambda`` closing over the
+layer).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 
 import keras
+import numpy as np
 from keras import ops
 
 from .catalogue import CATALOGUE, Param
 from .registry import PACKAGE, entry as _entry
 
 _HALF = ("float16", "bfloat16")
+
+__all__ = [
+    "ActivationLayer", "Bounds", "Coefficients", "Learnable", "PReLU", "SwishX", "Snake", "SoftExponential",
+    "PFTS", "StarReLU", "RReLU", "PELU", "SReLU", "APL", "TLU", "DyT", "Rational", "Maxout",
+    "param_shape", "LAYERS",
+]
 
 
 def _register(cls):
@@ -52,6 +79,7 @@ def param_shape(input_shape, axis=-1, shared_axes=None, channel_shared=False):
     """
     if channel_shared:
         return ()
+    input_shape = tuple(input_shape)
     ndim = len(input_shape)
     if ndim < 2:
         raise ValueError(f"expected an input of rank >= 2 (batch, ..., channels), got {input_shape}")
@@ -69,9 +97,9 @@ def param_shape(input_shape, axis=-1, shared_axes=None, channel_shared=False):
         shape[i - 1] = 1
     if any(d is None for d in shape):
         raise ValueError(
-            f"input shape {tuple(input_shape)}: the non-shared axes must be known to build "
+            f"input shape {input_shape}: the non-shared axes must be known to build "
             f"per-channel parameters (parameter shape {tuple(shape)}); share the unknown axes "
-            "with shared_axes=... or use channel_shared=True"
+            "with shared_axes=... or use one value per layer"
         )
     # drop leading ones so that a (C,)-shaped weight broadcasts as usual
     while shape and shape[0] == 1:
@@ -81,7 +109,7 @@ def param_shape(input_shape, axis=-1, shared_axes=None, channel_shared=False):
 
 def _init_value(initializer):
     """The constant a Constant initializer produces (None for random ones)."""
-    if isinstance(initializer, (int, float)):
+    if isinstance(initializer, (int, float)) and not isinstance(initializer, bool):
         return float(initializer)
     if isinstance(initializer, keras.initializers.Constant):
         return float(initializer.get_config()["value"])
@@ -93,16 +121,92 @@ def _init_value(initializer):
 
 
 def _initializer(value):
+    """A Keras initializer from a number (constant), a name, a dict or an initializer."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return keras.initializers.Constant(float(value))
     return keras.initializers.get(value)
 
 
+def _ser(obj, kind):
+    return None if obj is None else getattr(keras, kind).serialize(obj)
+
+
+def _param_dtype(layer):
+    """Parameters are float32 under mixed / half policies, else the variable dtype."""
+    vd = keras.backend.standardize_dtype(layer.variable_dtype)
+    return "float32" if vd in _HALF else vd
+
+
+def _call_guards():
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.backend.common.stateless_scope import in_stateless_scope
+        from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+    except ImportError:  # pragma: no cover - private Keras API moved; guards are best effort
+        return None
+    return global_state, in_stateless_scope, in_symbolic_scope
+
+
+_GUARDS = _call_guards()
+
+
+@_register
+class Coefficients(keras.initializers.Initializer):
+    """Initializes a ``(k, ...)`` weight with ``values[i]`` along its first axis
+    (broadcast over the remaining, per-channel axes)."""
+
+    def __init__(self, values):
+        self.values = [float(v) for v in values]
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        if not shape or shape[0] != len(self.values):
+            raise ValueError(f"Coefficients: {len(self.values)} values for a weight of shape {shape}")
+        v = ops.reshape(ops.convert_to_tensor(self.values, dtype=dtype or "float32"),
+                        (len(self.values),) + (1,) * (len(shape) - 1))
+        return ops.broadcast_to(v, shape)
+
+    def get_config(self):
+        return {"values": list(self.values)}
+
+
+@_register
+class Bounds(keras.constraints.Constraint):
+    """Clips a weight into ``[min_value, max_value]`` after every optimizer step.
+
+    Strict catalogue bounds (``gt`` / ``lt``) are kept by clipping to
+    ``bound +/- eps``. Built from a catalogue ``Param`` by ``Bounds.from_param``.
+    """
+
+    def __init__(self, min_value=None, max_value=None):
+        self.min_value = None if min_value is None else float(min_value)
+        self.max_value = None if max_value is None else float(max_value)
+
+    def __call__(self, w):
+        if self.min_value is not None:
+            w = ops.maximum(w, ops.cast(self.min_value, w.dtype))
+        if self.max_value is not None:
+            w = ops.minimum(w, ops.cast(self.max_value, w.dtype))
+        return w
+
+    @classmethod
+    def from_param(cls, p: Param, eps: float = 1e-4):
+        lo = p.ge if p.ge is not None else (p.gt + eps if p.gt is not None else None)
+        hi = p.le if p.le is not None else (p.lt - eps if p.lt is not None else None)
+        if lo is None and hi is None:
+            return None
+        return cls(lo, hi)
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value}
+
+
 class ActivationLayer(keras.layers.Layer):
     """Base class: shape-preserving, channel-wise, half-precision safe.
 
-    Subclasses implement ``activation(x)`` on a float32-or-wider tensor, with
-    their parameters obtained by ``self.param(variable, x)``.
+    Subclasses create weights in ``build`` with ``self.add_param(...)`` and
+    implement ``activation(x, training)`` on a float32-or-wider tensor, reading
+    weights with ``self.param(variable, x)``.
     """
 
     #: family for keras_acts.initializer_for ('he' | 'lecun' | 'glorot' | 'gain')
@@ -114,6 +218,46 @@ class ActivationLayer(keras.layers.Layer):
         self.shared_axes = _as_axes(shared_axes)
         self.channel_shared = bool(channel_shared)
         self.supports_masking = True
+        object.__setattr__(self, "_ka_tracked_by", weakref.WeakSet())
+
+    # -- guards against silently untrained weights ----------------------------
+    def __call__(self, *args, **kwargs):
+        if _GUARDS is not None:
+            self._check_call_context()
+        return super().__call__(*args, **kwargs)
+
+    def _check_call_context(self):
+        global_state, in_stateless_scope, in_symbolic_scope = _GUARDS
+        if not self.built and in_stateless_scope() and not in_symbolic_scope():
+            raise RuntimeError(
+                f"keras_acts: layer {self.name!r} ({type(self).__name__}) is being built inside a "
+                "stateless call (e.g. model.stateless_call(...) under jax.jit). Its weights would "
+                "not be part of the state you passed in and would never train. Build the model "
+                "first: call it once on a batch (model(x)), or run fit/predict/evaluate, before "
+                "taking model.trainable_variables."
+            )
+        ctx = global_state.get_global_attribute("current_call_ctx")
+        outer = getattr(ctx, "entry_layer", None)
+        if outer is None or outer is self:
+            return
+        try:
+            if outer in self._ka_tracked_by:
+                return
+        except TypeError:  # pragma: no cover - not weak-referenceable
+            return
+        flatten = getattr(outer, "_flatten_layers", None)
+        if flatten is None:  # pragma: no cover
+            return
+        if any(layer is self for layer in flatten(include_self=False, recursive=True)):
+            self._ka_tracked_by.add(outer)
+            return
+        raise ValueError(
+            f"keras_acts: layer {self.name!r} ({type(self).__name__}) is called from inside "
+            f"{type(outer).__name__} {outer.name!r}, which does not track it: its weights are "
+            f"not in {outer.name!r}.trainable_weights, would never train and would not be saved. "
+            "Make it an attribute of the layer / model that calls it (self.act = ... in "
+            "__init__), pass it as activation=, or use it as a layer of the model."
+        )
 
     # -- shape ---------------------------------------------------------------
     def _param_shape(self, input_shape):
@@ -122,15 +266,22 @@ class ActivationLayer(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def add_param(self, name, shape, initializer, regularizer=None, constraint=None):
+        """A float32 (under half policies), never-autocast parameter weight."""
+        return self.add_weight(
+            name=name, shape=tuple(shape), initializer=initializer, regularizer=regularizer,
+            constraint=constraint, dtype=_param_dtype(self), autocast=False,
+        )
+
     # -- numerics ------------------------------------------------------------
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         x = inputs
         dtype = keras.backend.standardize_dtype(x.dtype)
         if dtype in _HALF:
-            return ops.cast(self.activation(ops.cast(x, "float32")), dtype)
-        return self.activation(x)
+            return ops.cast(self.activation(ops.cast(x, "float32"), training=training), dtype)
+        return self.activation(x, training=training)
 
-    def activation(self, x):  # pragma: no cover - abstract
+    def activation(self, x, training=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
     @staticmethod
@@ -175,13 +326,11 @@ class PReLU(ActivationLayer):
         self.alpha_constraint = keras.constraints.get(alpha_constraint)
 
     def build(self, input_shape):
-        self.alpha = self.add_weight(
-            name="alpha", shape=self._param_shape(input_shape),
-            initializer=self.alpha_initializer, regularizer=self.alpha_regularizer,
-            constraint=self.alpha_constraint, dtype=_param_dtype(self), autocast=False,
-        )
+        self.alpha = self.add_param("alpha", self._param_shape(input_shape),
+                                    self.alpha_initializer, self.alpha_regularizer,
+                                    self.alpha_constraint)
 
-    def activation(self, x):
+    def activation(self, x, training=None):
         alpha = self.param(self.alpha, x)
         return ops.relu(x) + alpha * ops.minimum(x, 0.0)
 
@@ -194,14 +343,609 @@ class PReLU(ActivationLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            alpha_initializer=keras.initializers.serialize(self.alpha_initializer),
-            alpha_regularizer=keras.regularizers.serialize(self.alpha_regularizer),
-            alpha_constraint=keras.constraints.serialize(self.alpha_constraint),
+            alpha_initializer=_ser(self.alpha_initializer, "initializers"),
+            alpha_regularizer=_ser(self.alpha_regularizer, "regularizers"),
+            alpha_constraint=_ser(self.alpha_constraint, "constraints"),
         )
         return config
 
 
-def _param_dtype(layer):
-    """Parameters are float32 under mixed / half policies, else the variable dtype."""
-    vd = keras.backend.standardize_dtype(layer.variable_dtype)
-    return "float32" if vd in _HALF else vd
+# ----------------------------------------------------------------------------
+# Learnable: any parametric catalogue entry
+# ----------------------------------------------------------------------------
+def _where_pos(x, pos, neg, strict=True):
+    return ops.where(x > 0 if strict else x >= 0, pos, neg)
+
+
+#: Tensor-parameter forms of the Keras built-ins that have learnable parameters.
+#: Keras's own functions take Python floats only on some backends (torch's
+#: leaky_relu / elu / celu / hardshrink need numbers), so Learnable uses these;
+#: tests check them against the built-ins for float parameters.
+TENSOR_FORMS = {
+    "relu": lambda x, negative_slope=0.0, max_value=None, threshold=0.0: (
+        lambda y: y if max_value is None else ops.minimum(y, max_value)
+    )(ops.where(x >= threshold, x, negative_slope * (x - threshold))),
+    "leaky_relu": lambda x, negative_slope=0.2: ops.where(x > 0, x, negative_slope * x),
+    "elu": lambda x, alpha=1.0: ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0))),
+    "celu": lambda x, alpha=1.0: ops.where(
+        x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)),
+    "squareplus": lambda x, b=4.0: 0.5 * (x + ops.sqrt(x * x + b)),
+    "hard_shrink": lambda x, threshold=0.5: ops.where(ops.abs(x) > threshold, x, ops.zeros_like(x)),
+    "soft_shrink": lambda x, threshold=0.5: ops.where(
+        x > threshold, x - threshold, ops.where(x < -threshold, x + threshold, ops.zeros_like(x))),
+    "threshold": lambda x, threshold=0.0, default_value=0.0: ops.where(
+        x > threshold, x, default_value * ops.ones_like(x)),
+}
+
+
+def learnable_entries() -> list[str]:
+    """Catalogue names that ``Learnable`` can train (at least one learnable parameter)."""
+    return sorted(n for n, e in CATALOGUE.items() if e.learnable_params)
+
+
+def _split_trainable(trainable, learn):
+    """``trainable=`` is Keras's bool flag or (the issue's API) parameter names."""
+    if isinstance(trainable, str):
+        return True, (trainable,)
+    if isinstance(trainable, (list, tuple)):
+        return True, tuple(trainable)
+    if learn is not None:
+        learn = (learn,) if isinstance(learn, str) else tuple(learn)
+    return (True if trainable is None else bool(trainable)), learn
+
+
+@_register
+class Learnable(ActivationLayer):
+    """Any parametric catalogue activation as a layer whose parameters learn.
+
+    ``Learnable("swish_x")`` learns beta; ``Learnable("aria2", trainable=("beta",),
+    alpha=2.0)`` learns beta and keeps alpha fixed at 2.0. Everything comes from
+    the catalogue entry: the formula (``Entry.fn``, evaluated with the weights as
+    tensors), the defaults, which parameters may learn (``Entry.learnable_params``)
+    and their ranges: a ``gt`` / ``ge`` / ``lt`` / ``le`` bound becomes a
+    ``Bounds`` constraint that clips the weight back into range after each step.
+
+    Args:
+        activation: catalogue name (``keras_acts.layers.learnable_entries()``).
+        trainable: names of the parameters to learn (default: all learnable ones);
+            a bool is Keras's usual layer flag. Stored in the config as ``learn``.
+        per_channel: one value per channel of ``axis`` (else one per layer).
+        params: initial values of the learned parameters and values of the fixed
+            ones; catalogue parameter names may also be given as keywords.
+        regularizer: applied to every learned parameter (default none).
+        learn: same as a tuple ``trainable`` (what ``get_config`` stores).
+    """
+
+    def __init__(self, activation, trainable=None, per_channel=False, params=None,
+                 regularizer=None, axis=-1, shared_axes=None, learn=None, **kwargs):
+        e = _entry(activation)
+        if e.alias_of:
+            e = CATALOGUE[e.alias_of] if CATALOGUE[e.alias_of].params == e.params else e
+        params = dict(params or {})
+        for k in list(kwargs):
+            if k in e.params:
+                params[k] = kwargs.pop(k)
+        layer_trainable, learn = _split_trainable(trainable, learn)
+        if learn is None:
+            learn = e.learnable_params
+            if not learn:
+                raise ValueError(
+                    f"{e.name} has no learnable parameters; use activation={e.name!r} "
+                    f"(learnable entries: {', '.join(learnable_entries())})"
+                )
+        bad = [k for k in learn if k not in e.learnable_params]
+        if bad:
+            raise ValueError(
+                f"{e.name}: cannot learn {bad}; learnable parameters: "
+                f"{', '.join(e.learnable_params) or 'none'}"
+            )
+        full = e.validate(params)
+        for k in learn:
+            if full[k] is None:
+                raise ValueError(f"{e.name}: give an initial value for learned parameter {k!r}")
+        super().__init__(axis=axis, shared_axes=shared_axes, channel_shared=not per_channel,
+                         trainable=layer_trainable, **kwargs)
+        self.entry = e
+        self.learn = tuple(learn)
+        self.per_channel = bool(per_channel)
+        self.params = {k: v for k, v in params.items()}
+        self._full_params = full
+        self.regularizer = keras.regularizers.get(regularizer)
+        self.init_family = e.init
+        self._fn = TENSOR_FORMS.get(e.name, e.fn) if e.keras_builtin else e.fn
+
+    # for keras_acts.initializer_for
+    @property
+    def catalogue_name(self):
+        return self.entry.name
+
+    @property
+    def initial_params(self):
+        return dict(self._full_params)
+
+    def build(self, input_shape):
+        shape = self._param_shape(input_shape)
+        self.weights_by_param = {}
+        for k in self.learn:
+            w = self.add_param(k, shape, keras.initializers.Constant(float(self._full_params[k])),
+                               self.regularizer, Bounds.from_param(self.entry.params[k]))
+            self.weights_by_param[k] = w
+
+    def current_params(self, x):
+        """Parameter values for this call: learned weights (as tensors) + fixed values."""
+        values = dict(self._full_params)
+        for k in self.learn:
+            values[k] = self.param(self.weights_by_param[k], x)
+        return values
+
+    def activation(self, x, training=None):
+        return self._fn(x, **self.current_params(x))
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("channel_shared")
+        config.update(
+            activation=self.entry.name, learn=list(self.learn), per_channel=self.per_channel,
+            params=dict(self.params), regularizer=_ser(self.regularizer, "regularizers"),
+        )
+        return config
+
+
+class _FromCatalogue(Learnable):
+    """A named Learnable with the parameters as keyword arguments (its config)."""
+
+    _activation: str = ""
+    _per_channel_default = False
+
+    def __init__(self, per_channel=None, regularizer=None, axis=-1, shared_axes=None,
+                 trainable=True, **kwargs):
+        e = CATALOGUE[self._activation]
+        params = {k: kwargs.pop(k) for k in list(kwargs) if k in e.params}
+        super().__init__(
+            self._activation, trainable=bool(trainable),
+            per_channel=self._per_channel_default if per_channel is None else per_channel,
+            params=params, regularizer=regularizer, axis=axis, shared_axes=shared_axes,
+            learn=self._learn(e), **kwargs,
+        )
+
+    def _learn(self, e):
+        return e.learnable_params
+
+    def get_config(self):
+        config = super().get_config()
+        for k in ("activation", "learn", "params"):
+            config.pop(k)
+        config.update(self._full_params_for_config())
+        return config
+
+    def _full_params_for_config(self):
+        return {k: self._full_params[k] for k in self.entry.params}
+
+
+@_register
+class SwishX(_FromCatalogue):
+    """Swish with a learnable beta: ``x * sigmoid(beta * x)`` (Ramachandran et al. 2017).
+
+    ``SwishX(beta=1.0)`` learns one beta (``per_channel=True``: one per channel);
+    ``trainable=False`` freezes it. The string name ``"swish_x"`` stays the
+    stateless function.
+    """
+
+    _activation = "swish_x"
+
+    def __init__(self, beta=1.0, trainable=True, per_channel=False, **kwargs):
+        super().__init__(beta=beta, trainable=trainable, per_channel=per_channel, **kwargs)
+
+
+@_register
+class Snake(_FromCatalogue):
+    """Snake, ``x + sin^2(alpha x) / alpha`` with learnable frequency alpha
+    (Ziyin et al. 2020), one per channel by default (as in BigVGAN)."""
+
+    _activation = "snake"
+    _per_channel_default = True
+
+    def __init__(self, alpha=1.0, per_channel=True, **kwargs):
+        super().__init__(alpha=alpha, per_channel=per_channel, **kwargs)
+
+
+@_register
+class SoftExponential(_FromCatalogue):
+    """Soft exponential (Godfrey & Gashler 2015) with learnable alpha (one per
+    unit in the paper, hence per-channel by default); alpha = 0 is the identity."""
+
+    _activation = "soft_exponential"
+    _per_channel_default = True
+
+    def __init__(self, alpha=0.0, per_channel=True, **kwargs):
+        super().__init__(alpha=alpha, per_channel=per_channel, **kwargs)
+
+
+@_register
+class PFTS(_FromCatalogue):
+    """Parametric Flatten-T Swish: FTS (Chieng et al. 2018) with learnable T <= 0."""
+
+    _activation = "fts"
+
+    def __init__(self, T=-0.2, per_channel=False, **kwargs):
+        super().__init__(T=T, per_channel=per_channel, **kwargs)
+
+
+@_register
+class StarReLU(_FromCatalogue):
+    """StarReLU, ``s * relu(x)^2 + b`` with learnable scalars s, b (Yu et al. 2022)."""
+
+    _activation = "star_relu"
+
+    def __init__(self, s=0.8944, b=-0.4472, per_channel=False, **kwargs):
+        super().__init__(s=s, b=b, per_channel=per_channel, **kwargs)
+
+
+@_register
+class RReLU(_FromCatalogue):
+    """Randomized leaky ReLU (Xu et al. 2015).
+
+    Training: each negative element gets a slope drawn from U(lower, upper);
+    inference: the catalogue's deterministic form with the mean slope
+    (lower + upper) / 2. Nothing is learned (lower / upper are fixed).
+    """
+
+    _activation = "rrelu"
+    init_family = "he"
+
+    def __init__(self, lower=0.125, upper=1.0 / 3.0, seed=None, **kwargs):
+        kwargs.pop("per_channel", None)
+        super().__init__(lower=lower, upper=upper, per_channel=False, **kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _learn(self, e):
+        return ()
+
+    def activation(self, x, training=None):
+        if not training:
+            return super().activation(x)
+        lower, upper = self._full_params["lower"], self._full_params["upper"]
+        slope = keras.random.uniform(ops.shape(x), minval=lower, maxval=upper, dtype=x.dtype,
+                                     seed=self.seed_generator)
+        return ops.where(x >= 0, x, slope * x)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("per_channel")
+        config["seed"] = self.seed
+        return config
+
+
+# ----------------------------------------------------------------------------
+# dedicated layers (no catalogue entry)
+# ----------------------------------------------------------------------------
+class _ParamLayer(ActivationLayer):
+    """Layer with named parameters, each with initializer / regularizer / constraint."""
+
+    #: name -> (default initial value, default constraint or None)
+    PARAMS: dict = {}
+
+    def __init__(self, initializers, regularizer=None, constraints=None, per_channel=True,
+                 axis=-1, shared_axes=None, **kwargs):
+        super().__init__(axis=axis, shared_axes=shared_axes, channel_shared=not per_channel,
+                         **kwargs)
+        self.per_channel = bool(per_channel)
+        self.initializers = {k: _initializer(v) for k, v in initializers.items()}
+        self.regularizer = keras.regularizers.get(regularizer)
+        self.constraints = {k: keras.constraints.get(v) for k, v in (constraints or {}).items()}
+
+    def build(self, input_shape):
+        shape = self._param_shape(input_shape)
+        for k, init in self.initializers.items():
+            setattr(self, k, self.add_param(k, self._shape_for(k, shape), init, self.regularizer,
+                                            self.constraints.get(k)))
+
+    def _shape_for(self, name, shape):
+        return shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("channel_shared")
+        config.update({f"{k}_initializer": _ser(v, "initializers")
+                       for k, v in self.initializers.items()})
+        config["regularizer"] = _ser(self.regularizer, "regularizers")
+        config["per_channel"] = self.per_channel
+        return config
+
+
+@_register
+class PELU(_ParamLayer):
+    """Parametric ELU (Trottier et al. 2017):
+    ``f(x) = (a/b) x if x >= 0 else a (exp(x/b) - 1)``, a, b > 0.
+
+    a, b start at 1 (ELU) and are kept >= ``min_value`` (0.1 in the paper) by a
+    constraint. One pair per layer as in the paper; ``per_channel=True`` for one
+    per channel.
+    """
+
+    init_family = "he"
+
+    def __init__(self, a_initializer=1.0, b_initializer=1.0, min_value=0.1, regularizer=None,
+                 per_channel=False, **kwargs):
+        self.min_value = float(min_value)
+        bound = Bounds(self.min_value, None)
+        super().__init__({"a": a_initializer, "b": b_initializer}, regularizer,
+                         {"a": bound, "b": bound}, per_channel, **kwargs)
+
+    def activation(self, x, training=None):
+        a, b = self.param(self.a, x), self.param(self.b, x)
+        return ops.where(x >= 0, (a / b) * x, a * ops.expm1(ops.minimum(x, 0.0) / b))
+
+    def get_config(self):
+        return {**super().get_config(), "min_value": self.min_value}
+
+
+@_register
+class SReLU(_ParamLayer):
+    """S-shaped ReLU (Jin et al. 2016), channel-wise:
+    ``t_r + a_r (x - t_r)`` for ``x >= t_r``, ``x`` between, ``t_l + a_l (x - t_l)``
+    for ``x <= t_l``. Initialised as a leaky ReLU (t_l = 0, a_l = 0.2) with the
+    right threshold at 1 and identity slope beyond it."""
+
+    init_family = "he"
+
+    def __init__(self, t_left_initializer=0.0, a_left_initializer=0.2, t_right_initializer=1.0,
+                 a_right_initializer=1.0, regularizer=None, per_channel=True, **kwargs):
+        super().__init__({"t_left": t_left_initializer, "a_left": a_left_initializer,
+                          "t_right": t_right_initializer, "a_right": a_right_initializer},
+                         regularizer, None, per_channel, **kwargs)
+
+    def activation(self, x, training=None):
+        tl, al = self.param(self.t_left, x), self.param(self.a_left, x)
+        tr, ar = self.param(self.t_right, x), self.param(self.a_right, x)
+        return ops.where(x >= tr, tr + ar * (x - tr), ops.where(x <= tl, tl + al * (x - tl), x))
+
+
+@_register
+class APL(_ParamLayer):
+    """Adaptive piecewise linear unit (Agostinelli et al. 2015):
+    ``relu(x) + sum_s a_s * relu(b_s - x)`` with S hinges per channel.
+
+    a starts at 0 (a ReLU; a moves first, then b), b spread over [-1, 1]. The
+    paper puts L2 weight decay (0.001) on a: pass ``regularizer``.
+    """
+
+    init_family = "he"
+
+    def __init__(self, hinges=2, a_initializer="zeros", b_initializer=None, regularizer=None,
+                 per_channel=True, **kwargs):
+        self.hinges = int(hinges)
+        if self.hinges < 1:
+            raise ValueError(f"APL: hinges must be >= 1, got {hinges}")
+        if b_initializer is None:
+            b_initializer = keras.initializers.RandomUniform(-1.0, 1.0, seed=0)
+        super().__init__({"a": a_initializer, "b": b_initializer}, regularizer, None,
+                         per_channel, **kwargs)
+
+    def _shape_for(self, name, shape):
+        return (self.hinges,) + (tuple(shape) or ())
+
+    def activation(self, x, training=None):
+        a, b = self.param(self.a, x), self.param(self.b, x)
+        y = ops.relu(x)
+        for s in range(self.hinges):
+            y = y + a[s] * ops.relu(b[s] - x)
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "hinges": self.hinges}
+
+
+@_register
+class TLU(_ParamLayer):
+    """Thresholded linear unit (Singh & Krishnan 2020, FRN): ``max(x, tau)``,
+    tau learned per channel, initialised to 0 (a ReLU)."""
+
+    init_family = "he"
+
+    def __init__(self, tau_initializer=0.0, regularizer=None, per_channel=True, **kwargs):
+        super().__init__({"tau": tau_initializer}, regularizer, None, per_channel, **kwargs)
+
+    def activation(self, x, training=None):
+        return ops.maximum(x, self.param(self.tau, x))
+
+
+@_register
+class DyT(_ParamLayer):
+    """Dynamic Tanh (Zhu et al. 2025, Transformers without Normalization):
+    ``gamma * tanh(alpha * x) + beta`` with a scalar alpha (init 0.5) and
+    per-channel gamma (ones), beta (zeros); ``affine=False`` drops gamma, beta."""
+
+    init_family = "glorot"
+
+    def __init__(self, alpha_initializer=0.5, affine=True, gamma_initializer="ones",
+                 beta_initializer="zeros", regularizer=None, **kwargs):
+        self.affine = bool(affine)
+        kwargs.pop("per_channel", None)
+        inits = {"alpha": alpha_initializer}
+        if self.affine:
+            inits.update(gamma=gamma_initializer, beta=beta_initializer)
+        super().__init__(inits, regularizer, None, True, **kwargs)
+
+    def _shape_for(self, name, shape):
+        return () if name == "alpha" else shape
+
+    def activation(self, x, training=None):
+        y = ops.tanh(self.param(self.alpha, x) * x)
+        if self.affine:
+            y = self.param(self.gamma, x) * y + self.param(self.beta, x)
+        return y
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("per_channel")
+        config["affine"] = self.affine
+        if not self.affine:
+            config.update(gamma_initializer="ones", beta_initializer="zeros")
+        return config
+
+
+@functools.lru_cache(maxsize=32)
+def rational_coefficients(negative_slope=0.01, degrees=(5, 4), lo=-3.0, hi=3.0):
+    """(numerator, denominator) coefficients of a safe Pade unit fitted to a leaky ReLU.
+
+    Least squares (Levenberg-Marquardt, NumPy) of ``P(x) / (1 + |Q(x)|)`` to
+    ``leaky_relu(x, negative_slope)`` on 601 points of ``[lo, hi]``, started
+    from the linearised fit; deterministic. As Molina et al. 2019 (PAU), who
+    initialise with a fit to leaky ReLU.
+    """
+    m, n = int(degrees[0]), int(degrees[1])
+    x = np.linspace(lo, hi, 601)
+    f = np.where(x >= 0, x, negative_slope * x)
+    V = np.vander(x, m + 1, increasing=True)
+    X = np.vander(x, n + 1, increasing=True)[:, 1:]
+    p = np.linalg.lstsq(np.concatenate([V, -f[:, None] * X], 1), f, rcond=None)[0]
+
+    def residual(p):
+        return V @ p[: m + 1] / (1.0 + np.abs(X @ p[m + 1:])) - f
+
+    def jacobian(p):
+        B = X @ p[m + 1:]
+        Q = 1.0 + np.abs(B)
+        P = V @ p[: m + 1]
+        return np.concatenate([V / Q[:, None], -(P / Q ** 2 * np.sign(B))[:, None] * X], 1)
+
+    r = residual(p)
+    cost, lam = r @ r, 1e-3
+    for _ in range(300):
+        J = jacobian(p)
+        A = J.T @ J
+        step = np.linalg.solve(A + lam * np.diag(np.diag(A) + 1e-12), -(J.T @ r))
+        r2 = residual(p + step)
+        if r2 @ r2 < cost:
+            p, r, cost, lam = p + step, r2, r2 @ r2, lam / 3.0
+        else:
+            lam *= 4.0
+    return tuple(float(v) for v in p[: m + 1]), tuple(float(v) for v in p[m + 1:])
+
+
+@_register
+class Rational(_ParamLayer):
+    """Rational (Pade) activation unit (Molina et al. 2019, safe PAU):
+    ``P(x) / (1 + |b_1 x + ... + b_n x^n|)`` with ``P`` of degree m.
+
+    Coefficients are initialised to approximate ``leaky_relu(x, negative_slope)``
+    on [-3, 3] (``rational_coefficients``); one set per layer as in the paper,
+    ``per_channel=True`` for one per channel.
+    """
+
+    init_family = "he"
+
+    def __init__(self, degrees=(5, 4), negative_slope=0.01, numerator_initializer=None,
+                 denominator_initializer=None, regularizer=None, per_channel=False, **kwargs):
+        self.degrees = (int(degrees[0]), int(degrees[1]))
+        self.negative_slope = float(negative_slope)
+        if numerator_initializer is None or denominator_initializer is None:
+            num, den = rational_coefficients(self.negative_slope, self.degrees)
+            numerator_initializer = numerator_initializer or Coefficients(num)
+            denominator_initializer = denominator_initializer or Coefficients(den)
+        super().__init__({"numerator": numerator_initializer,
+                          "denominator": denominator_initializer},
+                         regularizer, None, per_channel, **kwargs)
+
+    def _shape_for(self, name, shape):
+        k = self.degrees[0] + 1 if name == "numerator" else self.degrees[1]
+        return (k,) + tuple(shape)
+
+    def activation(self, x, training=None):
+        a, b = self.param(self.numerator, x), self.param(self.denominator, x)
+        p = a[self.degrees[0]] * ops.ones_like(x)
+        for j in range(self.degrees[0] - 1, -1, -1):  # Horner
+            p = p * x + a[j]
+        q = b[self.degrees[1] - 1] * ops.ones_like(x)
+        for k in range(self.degrees[1] - 2, -1, -1):
+            q = q * x + b[k]
+        return p / (1.0 + ops.abs(q * x))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(degrees=list(self.degrees), negative_slope=self.negative_slope)
+        return config
+
+
+@_register
+class Maxout(ActivationLayer):
+    """Maxout (Goodfellow et al. 2013) with ``pieces`` linear pieces.
+
+    ``Maxout(pieces=k, units=n)`` learns ``k`` affine maps to ``n`` units and
+    takes their elementwise max (the paper's unit). ``units=None`` is the
+    weight-free form: the ``axis`` channels are split into groups of ``k``
+    consecutive channels and each group is reduced by max (C must divide by k).
+    """
+
+    init_family = "he"
+
+    def __init__(self, pieces=2, units=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, axis=-1, **kwargs):
+        kwargs.pop("shared_axes", None)
+        kwargs.pop("channel_shared", None)
+        super().__init__(axis=axis, **kwargs)
+        self.pieces = int(pieces)
+        if self.pieces < 1:
+            raise ValueError(f"Maxout: pieces must be >= 1, got {pieces}")
+        self.units = None if units is None else int(units)
+        if self.units is not None and self.axis != -1:
+            raise ValueError("Maxout with units acts on the last axis (axis=-1)")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape):
+        c = input_shape[self.axis]
+        if self.units is None:
+            if c is None or c % self.pieces:
+                raise ValueError(f"Maxout: {c} channels do not split into groups of {self.pieces}")
+            return
+        if c is None:
+            raise ValueError("Maxout: the input's last axis must be known")
+        self.kernel = self.add_weight(name="kernel", shape=(c, self.units * self.pieces),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight(name="bias", shape=(self.units * self.pieces,),
+                                    initializer=self.bias_initializer)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        if self.units is not None:
+            shape[-1] = self.units
+        elif shape[self.axis] is not None:
+            shape[self.axis] = shape[self.axis] // self.pieces
+        return tuple(shape)
+
+    def call(self, inputs, training=None):
+        x = inputs
+        if self.units is not None:
+            x = ops.matmul(x, self.kernel) + self.bias
+            shape = ops.shape(x)[:-1] + (self.units, self.pieces)
+            return ops.max(ops.reshape(x, shape), axis=-1)
+        ndim = len(x.shape)
+        ax = self.axis % ndim
+        shape = list(ops.shape(x))
+        shape[ax: ax + 1] = [shape[ax] // self.pieces, self.pieces]
+        return ops.max(ops.reshape(x, shape), axis=ax + 1)
+
+    def initial_second_moment(self):
+        """E[max_k z_k^2] for k iid standard normals (weight-free form, Monte Carlo)."""
+        z = np.random.default_rng(0).standard_normal((400_000, self.pieces))
+        return float(np.mean(np.max(z, axis=-1) ** 2))
+
+    def get_config(self):
+        config = super().get_config()
+        for k in ("shared_axes", "channel_shared"):
+            config.pop(k)
+        config.update(pieces=self.pieces, units=self.units,
+                      kernel_initializer=_ser(self.kernel_initializer, "initializers"),
+                      bias_initializer=_ser(self.bias_initializer, "initializers"),
+                      kernel_regularizer=_ser(self.kernel_regularizer, "regularizers"))
+        return config
+
+
+#: every layer class of this module (tests build each one)
+LAYERS = (PReLU, Learnable, SwishX, Snake, SoftExponential, PFTS, StarReLU, RReLU, PELU, SReLU,
+          APL, TLU, DyT, Rational, Maxout)
