@@ -1,0 +1,977 @@
+"""Compare activation functions: ``python -m recipes.compare`` (or ``keras-acts compare``).
+
+Trains one model per (activation, seed) on the same data and reports, per activation, the
+mean and 95 % confidence interval over seeds of test accuracy, macro-F1 and test loss, plus
+convergence speed, training time, inference latency and parameter count.
+
+    python -m recipes.compare --preset quick                 # ~3 min on a 2-core CPU
+    python -m recipes.compare --dataset cifar10 --model resnet --activations relu,gelu,prelu
+    python -m recipes.compare --preset standard --resume     # continue a killed grid
+
+Outputs (``--out``, default ``runs/<dataset>-<model>``):
+
+``config.json``               the resolved configuration of the grid
+``runs/<act>-seed<k>.json``   one per finished run (written atomically): ``history`` (per
+                              epoch: loss, accuracy, val_loss, val_accuracy, epoch_seconds,
+                              train_seconds), ``metrics``, ``diagnostics`` (the
+                              ``keras_acts.diagnostics.GradientFlow`` history, or null),
+                              ``model_path`` and run metadata
+``results.csv|json|md``       one row per activation (``RESULT_COLUMNS``); CIs are blank /
+                              null with one seed
+``learning_curves_*.png``     test accuracy and train/test loss per epoch (needs matplotlib)
+``report.md``                 written by ``recipes.report.write_report`` when available
+
+Saved models: ``<models-dir>/<dataset>-<model>/<act>-seed<k>.keras`` (default
+``saved_models/`` under the current directory); ``keras.saving.load_model`` opens them
+after ``import keras_acts``.
+
+Validation: the per-epoch curves (and ``epochs_to_99pct``) use the test set unless
+``--val-split`` holds out part of the training set; nothing is selected on them (the
+reported metrics are those of the last epoch), so the test set is not tuned on.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import hashlib
+import io
+import json
+import math
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["PRESETS", "CLASSIC12", "QUICK", "RESULT_COLUMNS", "build_parser", "resolve_config",
+           "run_grid", "aggregate", "main", "t_ppf", "mean_ci95"]
+
+#: The classic dozen. ``binary_step`` is replaced by ``binary_step_ste`` (same forward pass,
+#: straight-through gradient): the plain step has zero gradient, so nothing before the output
+#: layer would train. ``softmax`` as a hidden activation is unusual (it normalises across the
+#: units of a layer) but legitimate, and kept for completeness.
+CLASSIC12 = ("binary_step_ste", "linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu",
+             "elu", "softmax", "swish", "gelu", "selu")
+#: The quick preset's eight: the common choices, minus the three that are known not to
+#: compete on an MLP (step, linear, softmax) and the one (selu) that needs the SNN set-up.
+QUICK = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish", "gelu")
+
+#: Presets fill in whatever is not given on the command line.
+PRESETS = {
+    "quick": dict(dataset="mnist", model="mlp", activations=QUICK, seeds=2, epochs=3,
+                  train_subset=None, test_subset=None, batch_size=128),
+    "standard": dict(activations=CLASSIC12, seeds=3, epochs=10),
+    "full": dict(activations=CLASSIC12, seeds=5, epochs=30),
+}
+
+#: Per-model training recipe, then per (dataset, model) overrides. One model code path
+#: (recipes.models.build_model); only options differ.
+RECIPES = {
+    "mlp": dict(model_options=dict(depth=2, width=256, dropout=0.0), lr=1e-3, batch_size=128),
+    "snn": dict(model_options=dict(depth=4, width=256, dropout=0.05), lr=5e-4, batch_size=128),
+    "cnn": dict(model_options=dict(filters=(32, 64), convs_per_stage=2, batchnorm=False,
+                                   dense=128, dropout=0.25, dense_dropout=0.5),
+                lr=1e-3, batch_size=128),
+    "resnet": dict(model_options=dict(blocks=3, base_filters=16), lr=2e-3, batch_size=128,
+                   augment="flip_shift"),
+}
+DATASET_RECIPES = {
+    ("cifar10", "cnn"): dict(model_options=dict(filters=(32, 64, 128), convs_per_stage=2,
+                                                batchnorm=True, dense=256, dropout=0.2,
+                                                dense_dropout=0.3),
+                             augment="flip_shift"),
+}
+DEFAULTS = dict(preset="standard", dataset="mnist", model="mlp", seeds=3, epochs=10,
+                optimizer="adam", schedule="cosine", weight_decay=0.0, preprocess="standardize",
+                val_split=0.0, train_subset=None, test_subset=None, device="auto",
+                mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
+                save_models=True, models_dir="saved_models", kernel_initializer=None)
+
+RESULT_COLUMNS = [
+    "activation", "test_accuracy_mean", "test_accuracy_ci95", "test_accuracy_std",
+    "macro_f1_mean", "macro_f1_ci95", "test_loss_mean", "test_loss_ci95",
+    "epochs_to_99pct", "train_seconds_per_epoch", "latency_ms_per_batch256",
+    "latency_ms_per_sample", "params", "seeds", "diverged_runs",
+]
+
+#: config keys whose change makes finished runs incomparable (checked on --resume)
+_RESULT_KEYS = ("dataset", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
+                "schedule", "weight_decay", "preprocess", "val_split", "train_subset",
+                "test_subset", "mixed_precision", "augment", "kernel_initializer", "backend")
+
+
+class GridError(RuntimeError):
+    """The output directory is not usable as asked (finished runs, other config)."""
+
+
+# --------------------------------------------------------------------------- statistics
+def _betacf(a, b, x):
+    """Continued fraction for the regularised incomplete beta (Numerical Recipes 6.4)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betai(a, b, x):
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    lbt = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(lbt) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(lbt) * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """CDF of Student's t distribution."""
+    tail = 0.5 * _betai(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t > 0 else tail
+
+
+def t_ppf(q: float, df: float) -> float:
+    """Quantile of Student's t (bisection on the CDF; no SciPy needed)."""
+    if not 0.0 < q < 1.0 or df <= 0:
+        raise ValueError("t_ppf needs 0 < q < 1 and df > 0")
+    if q < 0.5:
+        return -t_ppf(1.0 - q, df)
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < q:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if t_cdf(mid, df) < q:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, hi):
+            break
+    return 0.5 * (lo + hi)
+
+
+def mean_ci95(values) -> tuple[float, float]:
+    """(mean, half-width of the 95 % t-interval); half-width NaN for fewer than 2 values."""
+    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
+    if v.size == 0:
+        return math.nan, math.nan
+    m = float(v.mean())
+    if v.size < 2:
+        return m, math.nan
+    return m, float(t_ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+
+
+def macro_f1(y_true, y_pred, num_classes: int) -> float:
+    cm = np.bincount(num_classes * np.asarray(y_true) + np.asarray(y_pred),
+                     minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    tp = np.diag(cm).astype(np.float64)
+    denom = cm.sum(0) + cm.sum(1)  # 2tp + fp + fn
+    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+    return float(f1.mean())
+
+
+def epochs_to_fraction(curve, fraction=0.99):
+    """1-based first epoch whose value reaches ``fraction`` of the final value."""
+    vals = [v for v in curve if v is not None]
+    if not vals or not np.isfinite(vals[-1]):
+        return None
+    target = fraction * vals[-1]
+    return next(i + 1 for i, v in enumerate(vals) if np.isfinite(v) and v >= target)
+
+
+# --------------------------------------------------------------------------- files
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (tuple, set)):
+        return list(o)
+    if isinstance(o, Path):
+        return str(o)
+    return repr(o)
+
+
+def _nan_to_none(o):
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _nan_to_none(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_nan_to_none(v) for v in o]
+    if isinstance(o, (np.floating,)):
+        return _nan_to_none(float(o))
+    return o
+
+
+def write_atomic(path: Path, text: str):
+    """Write to a temporary file next to ``path``, fsync, then ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj):
+    write_atomic(path, json.dumps(_nan_to_none(obj), indent=1, default=_json_default,
+                                  allow_nan=False) + "\n")
+
+
+def run_path(out: Path, act_slug: str, seed: int) -> Path:
+    return Path(out) / "runs" / f"{act_slug}-seed{seed}.json"
+
+
+def model_path(config: dict, act_slug: str, seed: int) -> Path:
+    return (Path(config["models_dir"]) / f"{config['dataset']}-{config['model']}"
+            / f"{act_slug}-seed{seed}.keras")
+
+
+def _load_run(path: Path):
+    try:
+        rec = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return rec if rec.get("status") == "done" else None
+
+
+def config_key(config: dict) -> str:
+    sub = {k: config.get(k) for k in _RESULT_KEYS}
+    return hashlib.sha256(json.dumps(sub, sort_keys=True, default=_json_default).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- CLI / config
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m recipes.compare",
+        description="Train one model per (activation, seed) and compare the activations.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="presets (explicit options override them):\n" + "\n".join(
+            f"  {k:9s} " + ", ".join(f"{a}={','.join(v) if isinstance(v, tuple) else v}"
+                                     for a, v in d.items()) for k, d in PRESETS.items())
+        + "\n\nactivation specs: relu | swish_x:beta=1.5 | prelu (learnable keras_acts.layers."
+          "PReLU) | layer:ClassName[:k=v]\nbinary_step has zero gradient; the default list uses "
+          "binary_step_ste (straight-through) instead.")
+    a = p.add_argument
+    a("--preset", choices=sorted(PRESETS), default=None,
+      help="quick (~3 min, 8 activations, MLP on MNIST) | standard (default) | full")
+    a("--dataset", choices=["mnist", "fashion_mnist", "cifar10"], default=None)
+    a("--model", choices=["mlp", "cnn", "snn", "resnet"], default=None)
+    a("--activations", default=None,
+      help="comma list of activation specs (default: the classic dozen, see above)")
+    a("--seeds", type=int, default=None, help="number of seeds per activation (0..N-1)")
+    a("--seed-offset", type=int, default=0, help="first seed (default 0)")
+    a("--epochs", type=int, default=None)
+    a("--batch-size", type=int, default=None, help="global batch size")
+    a("--lr", type=float, default=None, help="peak learning rate")
+    a("--optimizer", choices=["adam", "adamw", "sgd"], default=None)
+    a("--schedule", choices=["cosine", "constant"], default=None)
+    a("--weight-decay", type=float, default=None, help="for adamw / sgd")
+    a("--model-option", action="append", default=[], metavar="KEY=VALUE",
+      help="override a build_model option, e.g. width=512, batchnorm=true (repeatable)")
+    a("--kernel-initializer", default=None,
+      help="Keras initializer name for all kernels (default: keras_acts.initializer_for)")
+    a("--augment", choices=["none", "shift", "flip_shift"], default=None)
+    a("--preprocess", choices=["unit", "standardize"], default=None)
+    a("--train-subset", type=int, default=None, help="use N training images (stratified)")
+    a("--test-subset", type=int, default=None, help="use N test images (stratified)")
+    a("--val-split", type=float, default=None,
+      help="hold out this fraction of training data for the curves (default 0: test set)")
+    a("--device", choices=["auto", "cpu", "gpu", "tpu"], default=None)
+    a("--mixed-precision", action="store_true", default=None,
+      help="mixed_float16 on GPU, mixed_bfloat16 on CPU/TPU")
+    a("--jit-compile", choices=["auto", "on", "off"], default=None,
+      help="XLA: auto = Keras's choice (JAX: on; TensorFlow: off while op determinism is "
+           "on; torch: off); on = XLA also on TensorFlow (no op determinism then)")
+    a("--data-dir", default=None, help="local dataset folder (else $KERAS_ACTS_DATA, tfds, npm)")
+    a("--cache-dir", default=None, help="download cache (else $KERAS_ACTS_CACHE)")
+    a("--out", default=None, help="output folder (default runs/<dataset>-<model>)")
+    a("--models-dir", default=None, help="saved models root (default saved_models)")
+    a("--no-save-models", dest="save_models", action="store_false", default=None)
+    a("--resume", action="store_true", help="skip (activation, seed) runs already finished")
+    a("--overwrite", action="store_true", help="delete earlier results in --out first")
+    a("--no-diagnostics", dest="diagnostics", action="store_false", default=None,
+      help="do not record gradient-flow diagnostics")
+    a("--verbose", action="store_true", help="per-epoch Keras progress and data-source logs")
+    return p
+
+
+def _parse_option(text: str):
+    from .models import _value
+
+    if "=" not in text:
+        raise SystemExit(f"--model-option expects KEY=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    v = _value(v)
+    return k.strip(), tuple(v) if isinstance(v, list) else v
+
+
+def resolve_config(args) -> dict:
+    """Merge: built-in defaults < model recipe < (dataset, model) recipe < preset < CLI."""
+    from .models import DEFAULTS as MODEL_DEFAULTS, split_activation_list
+
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    preset_name = given.get("preset") or DEFAULTS["preset"]
+    preset = PRESETS[preset_name]
+    dataset = given.get("dataset") or preset.get("dataset") or DEFAULTS["dataset"]
+    model = given.get("model") or preset.get("model") or DEFAULTS["model"]
+    cfg = dict(DEFAULTS)
+    cfg.update(RECIPES[model])
+    rec = DATASET_RECIPES.get((dataset, model), {})
+    cfg["model_options"] = {**MODEL_DEFAULTS[model], **RECIPES[model]["model_options"],
+                            **rec.get("model_options", {})}
+    cfg.update({k: v for k, v in rec.items() if k != "model_options"})
+    cfg.update({k: v for k, v in preset.items()})
+    cfg.update(preset=preset_name, dataset=dataset, model=model)
+    for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
+              "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
+              "val_split", "device", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
+              "out", "models_dir", "save_models", "diagnostics"):
+        if k in given:
+            cfg[k] = given[k]
+    for opt in given.get("model_option", []):
+        k, v = _parse_option(opt)
+        if k not in MODEL_DEFAULTS[model]:
+            raise SystemExit(f"--model-option {k}: unknown for --model {model}; "
+                             f"known: {', '.join(sorted(MODEL_DEFAULTS[model]))}")
+        cfg["model_options"][k] = v
+    if cfg.get("augment") == "none":
+        cfg["augment"] = None
+    acts = given.get("activations")
+    cfg["activations"] = split_activation_list(acts) if acts else list(cfg["activations"])
+    if len(set(cfg["activations"])) != len(cfg["activations"]):
+        raise SystemExit("--activations lists an activation twice")
+    if cfg["seeds"] < 1 or cfg["epochs"] < 1 or cfg["batch_size"] < 1:
+        raise SystemExit("--seeds, --epochs and --batch-size must be >= 1")
+    if not 0.0 <= cfg["val_split"] < 1.0:
+        raise SystemExit("--val-split must be in [0, 1)")
+    cfg["seed_list"] = list(range(args.seed_offset, args.seed_offset + cfg["seeds"]))
+    cfg["out"] = cfg.get("out") or os.path.join("runs", f"{dataset}-{model}")
+    cfg["resume"], cfg["overwrite"], cfg["verbose"] = args.resume, args.overwrite, args.verbose
+    import keras
+
+    cfg["backend"] = keras.backend.backend()
+    return cfg
+
+
+# --------------------------------------------------------------------------- data
+def prepare_data(cfg: dict):
+    from . import data
+
+    t0 = time.perf_counter()
+    ds = data.load(cfg["dataset"], cfg.get("data_dir"), cache_dir=cfg.get("cache_dir"),
+                   verbose=cfg.get("verbose", False))
+    source = ds.source
+    if cfg.get("train_subset") or cfg.get("test_subset"):
+        ds = data.subset(ds, cfg.get("train_subset"), cfg.get("test_subset"), seed=0)
+    return prepare_arrays(cfg, ds, source, time.perf_counter() - t0)
+
+
+def prepare_arrays(cfg, ds, source=None, seconds=0.0):
+    """Float arrays (and the validation split) from a ``recipes.data.Dataset``."""
+    source = source or ds.source
+    from . import data
+
+    x_tr, y_tr = ds.x_train, ds.y_train
+    x_val = y_val = None
+    if cfg.get("val_split"):
+        rng = np.random.default_rng(0)
+        idx = rng.permutation(len(y_tr))
+        n_val = max(1, int(round(cfg["val_split"] * len(y_tr))))
+        vi, ti = np.sort(idx[:n_val]), np.sort(idx[n_val:])
+        x_val, y_val, x_tr, y_tr = x_tr[vi], y_tr[vi], x_tr[ti], y_tr[ti]
+    mean = std = None
+    if cfg["preprocess"] == "standardize":
+        unit = x_tr.reshape(-1, x_tr.shape[-1]).astype(np.float64) / 255.0
+        mean, std = unit.mean(0).astype(np.float32), unit.std(0).astype(np.float32)
+    prep = lambda x: data.preprocess(x, cfg["preprocess"], mean, std)  # noqa: E731
+    out = dict(x_train=prep(x_tr), y_train=y_tr.astype(np.int32), x_test=prep(ds.x_test),
+               y_test=ds.y_test.astype(np.int32), num_classes=int(ds.num_classes),
+               input_shape=tuple(ds.x_train.shape[1:]), source=source, load_seconds=seconds)
+    if x_val is not None:
+        out.update(x_val=prep(x_val), y_val=y_val.astype(np.int32))
+    else:
+        out.update(x_val=out["x_test"], y_val=out["y_test"])
+    return out
+
+
+# --------------------------------------------------------------------------- one run
+def _make_callbacks():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Seconds per epoch, with and without the validation pass."""
+
+        def __init__(self):
+            super().__init__()
+            self.epoch_seconds, self.train_seconds = [], []
+            self._t0 = self._t_val = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0, self._t_val = time.perf_counter(), None
+
+        def on_test_begin(self, logs=None):
+            if self._t0 is not None and self._t_val is None:
+                self._t_val = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            t = time.perf_counter()
+            self.epoch_seconds.append(t - self._t0)
+            self.train_seconds.append((self._t_val or t) - self._t0)
+            self._t0 = None
+
+    return EpochTimer()
+
+
+def _optimizer(cfg, steps_per_epoch):
+    import keras
+
+    lr = cfg["lr"]
+    if cfg["schedule"] == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, steps_per_epoch * cfg["epochs"]),
+                                                    alpha=0.01)
+    if cfg["optimizer"] == "adam":
+        return keras.optimizers.Adam(lr)
+    if cfg["optimizer"] == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=cfg["weight_decay"] or 1e-4)
+    return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True,
+                                weight_decay=cfg["weight_decay"] or None)
+
+
+def _jit(cfg, placement=None):
+    """``jit_compile`` for ``Model.compile``.
+
+    auto: Keras's choice ("auto": XLA on JAX and on TensorFlow GPUs; on TensorFlow Keras turns
+    XLA off while op determinism is on), never on torch (torch.compile costs more than it
+    saves for these small models). Measured on a 2-core CPU, TF MLP on MNIST: XLA halves the
+    step time but its compile time outweighs that for runs of a few epochs.
+    """
+    choice = cfg.get("jit_compile", "auto")
+    if choice == "on":
+        return True
+    if choice == "off":
+        return False
+    import keras
+
+    return False if keras.backend.backend() == "torch" else "auto"
+
+
+def _latency_ms(model, x, min_reps=3, max_reps=20, budget_s=0.2):
+    """Median wall time of ``model.predict_on_batch(x)`` in ms (after warm-up)."""
+    model.predict_on_batch(x)
+    model.predict_on_batch(x)
+    times = []
+    t_end = time.perf_counter() + budget_s
+    while len(times) < max_reps and (len(times) < min_reps or time.perf_counter() < t_end):
+        t = time.perf_counter()
+        model.predict_on_batch(x)
+        times.append(time.perf_counter() - t)
+    return 1000.0 * float(np.median(times))
+
+
+def _predict(model, x, batch_size=1024):
+    return np.concatenate([np.asarray(model.predict_on_batch(x[i:i + batch_size]), np.float64)
+                           for i in range(0, len(x), batch_size)])
+
+
+def _diagnostics_callback(cfg, d):
+    if not cfg.get("diagnostics", True):
+        return None
+    try:
+        from keras_acts.diagnostics import GradientFlow
+    except ImportError:
+        return None
+    return GradientFlow(d["x_train"], d["y_train"], probe_size=min(256, len(d["x_train"])))
+
+
+def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
+    """Train, evaluate, time and save one (activation, seed); return its run record."""
+    import keras
+
+    from .models import build_model, parse_activation, slug
+
+    warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+    started = _dt.datetime.now().isoformat(timespec="seconds")
+    t_run = time.perf_counter()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        act = parse_activation(act_text)
+    bs = cfg["batch_size"]
+    steps = math.ceil(len(d["x_train"]) / bs)
+    timer = _make_callbacks()
+    callbacks = [timer, keras.callbacks.TerminateOnNaN()]
+    diag = _diagnostics_callback(cfg, d)
+    if diag is not None:
+        callbacks.append(diag)
+    scope = placement.scope() if placement is not None else _nullcontext()
+    with scope:
+        model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
+                            kernel_initializer=cfg.get("kernel_initializer"),
+                            augment=cfg.get("augment"), **cfg["model_options"])
+        model.compile(optimizer=_optimizer(cfg, steps), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"], jit_compile=_jit(cfg, placement))
+        fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
+                      callbacks=callbacks)
+        if placement is not None and placement.plan.strategy == "tpu":
+            from .data import as_tf_dataset
+
+            hist = model.fit(as_tf_dataset(d["x_train"], d["y_train"], bs, True, seed, True),
+                             validation_data=as_tf_dataset(d["x_val"], d["y_val"], bs, False),
+                             **fit_kw)
+        else:
+            hist = model.fit(d["x_train"], d["y_train"], batch_size=bs, shuffle=True,
+                             validation_data=(d["x_val"], d["y_val"]), **fit_kw)
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    history["epoch_seconds"] = timer.epoch_seconds
+    history["train_seconds"] = timer.train_seconds
+    probs = _predict(model, d["x_test"])
+    y = d["y_test"]
+    finite = np.all(np.isfinite(probs), axis=1)
+    pred = np.where(finite, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
+    p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
+    test_loss = float(np.mean(-np.log(p_true))) if finite.all() else math.nan
+    n_ep = len(timer.train_seconds)
+    secs = timer.train_seconds[1:] if n_ep > 1 else timer.train_seconds
+    val_curve = history.get("val_accuracy", [])
+    metrics = {
+        "test_accuracy": float(np.mean(pred == y)),
+        "macro_f1": macro_f1(y, np.where(pred < 0, 0, pred), d["num_classes"]),
+        "test_loss": test_loss,
+        "final_train_loss": history["loss"][-1] if history.get("loss") else None,
+        "final_train_accuracy": history["accuracy"][-1] if history.get("accuracy") else None,
+        "epochs_run": n_ep,
+        "epochs_to_99pct": epochs_to_fraction(val_curve),
+        "train_seconds_per_epoch": float(np.mean(secs)) if secs else None,
+        "first_epoch_seconds": timer.epoch_seconds[0] if timer.epoch_seconds else None,
+        "latency_ms_per_batch256": _latency_ms(model, d["x_test"][:256]),
+        "latency_ms_per_sample": _latency_ms(model, d["x_test"][:1]),
+        "params": int(model.count_params()),
+        "diverged": bool(not finite.all() or n_ep < cfg["epochs"]
+                         or not all(math.isfinite(v) for v in history.get("loss", [0.0]))),
+    }
+    act_slug = slug(act.name)
+    mpath = None
+    if cfg.get("save_models", True):
+        mpath = model_path(cfg, act_slug, seed)
+        mpath.parent.mkdir(parents=True, exist_ok=True)
+        tmp = mpath.with_name(f".{mpath.stem}.{os.getpid()}.tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, mpath)
+    diag_hist = None
+    if diag is not None:
+        diag_hist = getattr(diag, "history", None)
+        try:
+            json.dumps(diag_hist, default=_json_default)
+        except (TypeError, ValueError):
+            diag_hist = None
+    return {
+        "status": "done", "activation": act.name, "spec": act_text, "slug": act_slug,
+        "seed": seed, "dataset": cfg["dataset"], "model": cfg["model"],
+        "config_key": config_key(cfg), "history": history, "metrics": metrics,
+        "diagnostics": diag_hist, "model_path": str(mpath) if mpath else None,
+        "backend": keras.backend.backend(), "keras_version": keras.__version__,
+        "device": placement.description if placement is not None else None,
+        "validation": "holdout" if cfg.get("val_split") else "test",
+        "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
+        "wall_seconds": time.perf_counter() - t_run,
+    }
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+# --------------------------------------------------------------------------- the grid
+def _fmt_time(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class Progress:
+    """One line per run with elapsed time and ETA (a bar redrawn in place on a TTY)."""
+
+    def __init__(self, total: int, done: int, stream=None):
+        self.total, self.done, self.ran = total, done, 0
+        self.stream = stream or sys.stdout
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.t0 = time.perf_counter()
+
+    def _bar(self, width=20):
+        filled = int(width * self.done / max(1, self.total))
+        return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+    def eta(self):
+        if not self.ran:
+            return "?"
+        per = (time.perf_counter() - self.t0) / self.ran
+        return _fmt_time(per * (self.total - self.done))
+
+    def start(self, label):
+        if self.tty:
+            self.stream.write(f"\r{self._bar()} {self.done}/{self.total} running {label} "
+                              f"| elapsed {_fmt_time(time.perf_counter() - self.t0)} "
+                              f"| ETA {self.eta()}\033[K")
+            self.stream.flush()
+
+    def finish(self, label, text):
+        self.done += 1
+        self.ran += 1
+        prefix = "\r\033[K" if self.tty else ""
+        w = len(str(self.total))
+        self.stream.write(f"{prefix}{self._bar() if self.tty else ''}[{self.done:{w}d}/{self.total}] "
+                          f"{label}  {text} | elapsed {_fmt_time(time.perf_counter() - self.t0)} "
+                          f"| ETA {self.eta()}\n")
+        self.stream.flush()
+
+
+def _check_out_dir(cfg: dict, out: Path):
+    runs = sorted((out / "runs").glob("*.json")) if (out / "runs").is_dir() else []
+    finished = [p for p in runs if _load_run(p)]
+    if cfg["overwrite"]:
+        for p in runs:
+            p.unlink()
+        for name in ("results.csv", "results.json", "results.md", "config.json", "report.md",
+                     "learning_curves_accuracy.png", "learning_curves_loss.png"):
+            (out / name).unlink(missing_ok=True)
+        return
+    if finished and not cfg["resume"]:
+        raise GridError(
+            f"{out} already holds {len(finished)} finished runs. Pass --resume to continue "
+            "that grid (finished runs are skipped), --overwrite to start again, or another --out.")
+    if cfg["resume"] and (out / "config.json").is_file():
+        try:
+            old = json.loads((out / "config.json").read_text())
+        except ValueError:
+            old = {}
+        if old.get("config_key") and old["config_key"] != config_key(cfg):
+            diff = [k for k in _RESULT_KEYS
+                    if json.dumps(old.get(k), sort_keys=True, default=_json_default)
+                    != json.dumps(cfg.get(k), sort_keys=True, default=_json_default)]
+            raise GridError(
+                f"--resume: {out} was made with different settings ({', '.join(diff)}); "
+                "its runs are not comparable. Use --overwrite or another --out.")
+
+
+def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -> dict:
+    """Run (or resume) the grid in ``cfg``; write per-run files and the results.
+
+    Returns ``{"ran": [(act, seed), ...], "skipped": [...], "rows": [...], "out": path}``.
+    ``data`` (from ``prepare_data``) and ``placement`` are created when not given.
+    """
+    from .models import parse_activation, slug
+
+    stream = stream or sys.stdout
+    out = Path(cfg["out"])
+    _check_out_dir(cfg, out)
+    specs = []
+    for a in cfg["activations"]:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            spec = parse_activation(a)  # fail early on a typo
+        for msg in w:
+            print(f"note: {msg.message}", file=stream)
+        specs.append((a, slug(spec.name)))
+    if len({s for _, s in specs}) != len(specs):
+        raise GridError("two activations map to the same file name; rename one")
+    _setup_runtime(cfg)
+    if placement is None:
+        from .devices import setup
+
+        placement = setup(cfg.get("device", "auto"))
+    if data is None:
+        data = prepare_data(cfg)
+    cfg_out = {k: v for k, v in cfg.items() if k not in ("resume", "overwrite")}
+    cfg_out.update(config_key=config_key(cfg), data_source=data["source"],
+                   n_train=len(data["x_train"]), n_test=len(data["x_test"]),
+                   device_plan=placement.description, jit_compile_used=str(_jit(cfg, placement)))
+    write_json(out / "config.json", cfg_out)
+    print(f"data: {cfg['dataset']} {len(data['x_train'])} train / {len(data['x_test'])} test "
+          f"from {data['source']} | backend {cfg['backend']} | {placement.description}",
+          file=stream)
+
+    grid = [(a, s, seed) for seed in cfg["seed_list"] for a, s in specs]
+    done = {(a, seed) for a, s, seed in grid if cfg["resume"] and _load_run(run_path(out, s, seed))}
+    print(f"grid: {len(specs)} activations x {len(cfg['seed_list'])} seeds = {len(grid)} runs "
+          f"({len(done)} already finished), {cfg['epochs']} epochs each", file=stream)
+    prog = Progress(len(grid), len(done), stream)
+    ran, skipped = [], sorted(done, key=str)
+    try:
+        for a, s, seed in grid:
+            if (a, seed) in done:
+                continue
+            label = f"{a} seed {seed}"
+            prog.start(label)
+            rec = train_one(cfg, a, seed, data, placement)
+            write_json(run_path(out, s, seed), rec)
+            ran.append((a, seed))
+            m = rec["metrics"]
+            prog.finish(label, f"acc {m['test_accuracy']:.4f}  loss {m['test_loss']:.4f}  "
+                               f"{rec['wall_seconds']:.1f} s" + ("  (diverged)" if m["diverged"] else ""))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {len(done) + len(ran)} of {len(grid)} runs are saved in "
+              f"{out / 'runs'}; rerun with --resume to finish.", file=stream)
+        finalize(cfg, stream=stream)
+        raise
+    rows = finalize(cfg, stream=stream)
+    return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out)}
+
+
+def _setup_runtime(cfg):
+    import keras
+
+    if cfg["backend"] == "tensorflow" and cfg.get("jit_compile") != "on":
+        # Same seed -> same metrics. (Keras then runs TF without XLA; --jit-compile on
+        # keeps XLA and skips this: XLA on CPU reproduced bit-identical losses in our runs,
+        # but TensorFlow does not guarantee it.)
+        import tensorflow as tf
+
+        enable = getattr(tf.config.experimental, "enable_op_determinism", None)
+        if enable is not None:
+            enable()
+    if cfg.get("mixed_precision"):
+        gpu = False
+        if cfg["backend"] == "tensorflow":
+            import tensorflow as tf
+
+            gpu = bool(tf.config.list_physical_devices("GPU"))
+        elif cfg["backend"] == "jax":
+            import jax
+
+            gpu = jax.default_backend() == "gpu"
+        elif cfg["backend"] == "torch":
+            import torch
+
+            gpu = torch.cuda.is_available()
+        keras.mixed_precision.set_dtype_policy("mixed_float16" if gpu and cfg.get("device") != "cpu"
+                                               else "mixed_bfloat16")
+    else:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+# --------------------------------------------------------------------------- results
+def aggregate(cfg: dict) -> list[dict]:
+    """One row per activation from the finished runs of the grid in ``cfg``."""
+    from .models import parse_activation, slug
+
+    out = Path(cfg["out"])
+    rows = []
+    for a in cfg["activations"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            name = parse_activation(a).name
+        recs = [r for seed in cfg["seed_list"] if (r := _load_run(run_path(out, slug(name), seed)))]
+        if not recs:
+            continue
+        ms = [r["metrics"] for r in recs]
+
+        def col(k):
+            return [m.get(k) for m in ms if m.get(k) is not None]
+
+        row = {"activation": name}
+        for k, key in (("test_accuracy", "test_accuracy"), ("macro_f1", "macro_f1"),
+                       ("test_loss", "test_loss")):
+            row[f"{k}_mean"], row[f"{k}_ci95"] = mean_ci95(col(key))
+        acc = np.asarray(col("test_accuracy"), np.float64)
+        row["test_accuracy_std"] = float(acc.std(ddof=1)) if acc.size > 1 else math.nan
+        for k in ("epochs_to_99pct", "train_seconds_per_epoch", "latency_ms_per_batch256",
+                  "latency_ms_per_sample"):
+            v = col(k)
+            row[k] = float(np.mean(v)) if v else math.nan
+        row["params"] = int(ms[0]["params"])
+        row["seeds"] = len(recs)
+        row["diverged_runs"] = int(sum(bool(m.get("diverged")) for m in ms))
+        rows.append(row)
+    rows.sort(key=lambda r: -r["test_accuracy_mean"] if math.isfinite(r["test_accuracy_mean"]) else 1)
+    return rows
+
+
+def _csv_value(v):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return v
+
+
+def _pm(mean, ci, scale=1.0, digits=2):
+    if mean is None or not math.isfinite(mean):
+        return "–"
+    s = f"{mean * scale:.{digits}f}"
+    return s + (f" ± {ci * scale:.{digits}f}" if ci is not None and math.isfinite(ci) else "")
+
+
+def _num(v, digits=2):
+    return "–" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
+
+
+def markdown_table(rows: list[dict]) -> str:
+    head = ("| # | activation | test acc. (%) | macro-F1 (%) | test loss | epochs to 99 % "
+            "| s/epoch | ms/batch 256 | ms/sample | params | seeds |")
+    lines = [head, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for i, r in enumerate(rows, 1):
+        div = f" ({r['diverged_runs']} diverged)" if r.get("diverged_runs") else ""
+        lines.append(
+            f"| {i} | `{r['activation']}`{div} | {_pm(r['test_accuracy_mean'], r['test_accuracy_ci95'], 100)} "
+            f"| {_pm(r['macro_f1_mean'], r['macro_f1_ci95'], 100)} "
+            f"| {_pm(r['test_loss_mean'], r['test_loss_ci95'], 1, 4)} | {_num(r['epochs_to_99pct'], 1)} "
+            f"| {_num(r['train_seconds_per_epoch'])} | {_num(r['latency_ms_per_batch256'])} "
+            f"| {_num(r['latency_ms_per_sample'], 3)} | {r['params']:,} | {r['seeds']} |")
+    return "\n".join(lines) + "\n"
+
+
+def finalize(cfg: dict, stream=None) -> list[dict]:
+    """Write results.csv/json/md, learning curves and (if available) report.md; print the table."""
+    stream = stream or sys.stdout
+    out = Path(cfg["out"])
+    rows = aggregate(cfg)
+    if not rows:
+        return rows
+    with_cols = RESULT_COLUMNS
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=with_cols, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _csv_value(r.get(k)) for k in with_cols})
+    write_atomic(out / "results.csv", buf.getvalue())
+    meta = {k: cfg.get(k) for k in ("dataset", "model", "model_options", "epochs", "batch_size",
+                                   "lr", "optimizer", "schedule", "preset", "backend",
+                                   "train_subset", "test_subset", "val_split")}
+    write_json(out / "results.json", {"columns": with_cols, "rows": rows, "config": meta,
+                                      "confidence": "95 % t-interval half-width over seeds"})
+    title = (f"# {cfg['dataset']} / {cfg['model']}: activation comparison\n\n"
+             f"{cfg['epochs']} epochs, batch {cfg['batch_size']}, {cfg['optimizer']} lr {cfg['lr']} "
+             f"({cfg['schedule']}), backend {cfg['backend']}; mean ± 95 % CI (t-distribution) over "
+             "seeds (no CI with one seed). Sorted by test accuracy.\n\n")
+    notes = ("\n`binary_step_ste` is the binary step with a straight-through gradient (the plain "
+             "`binary_step` has zero gradient, so only the output layer would train). `softmax` "
+             "as a hidden activation normalises across a layer's units: legal, but unusual.\n"
+             "epochs to 99 %: first epoch whose test (or --val-split holdout) accuracy reaches "
+             "99 % of the final one. s/epoch: training only, first (compiling) epoch excluded. "
+             "Latency: median `predict_on_batch` time.\n")
+    md = markdown_table(rows)
+    write_atomic(out / "results.md", title + md + notes)
+    _plot_curves(cfg, out)
+    try:
+        from .report import write_report
+    except ImportError:
+        write_report = None
+    if write_report is not None:
+        try:
+            write_report(str(out))
+        except Exception as e:  # the report is a bonus; never lose the results over it
+            print(f"note: report.md not written ({type(e).__name__}: {e})", file=stream)
+    print("\n" + md, file=stream)
+    print(f"results: {out / 'results.md'} (also .csv, .json)", file=stream)
+    return rows
+
+
+def _plot_curves(cfg, out: Path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    from .models import parse_activation, slug
+
+    curves = {}
+    for a in cfg["activations"]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            name = parse_activation(a).name
+        recs = [r for seed in cfg["seed_list"] if (r := _load_run(run_path(out, slug(name), seed)))]
+        if recs:
+            curves[name] = recs
+    if not curves:
+        return
+    for which, keys in (("accuracy", [("val_accuracy", "-")]),
+                        ("loss", [("loss", "-"), ("val_loss", "--")])):
+        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+        for i, (name, recs) in enumerate(curves.items()):
+            color = f"C{i % 10}"
+            for key, style in keys:
+                hs = [r["history"].get(key, []) for r in recs]
+                n = min(len(h) for h in hs)
+                if n == 0:
+                    continue
+                mean = np.nanmean(np.array([h[:n] for h in hs], np.float64), axis=0)
+                label = name if style == "-" else None
+                ax.plot(np.arange(1, n + 1), mean, style, color=color, label=label, marker="o", ms=3)
+        val = "holdout" if cfg.get("val_split") else "test"
+        ax.set_xlabel("epoch")
+        if which == "accuracy":
+            ax.set_ylabel(f"{val} accuracy (mean over seeds)")
+        else:
+            ax.set_ylabel(f"loss (solid: train, dashed: {val})")
+            ax.set_yscale("log")
+        ax.set_title(f"{cfg['dataset']} / {cfg['model']}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, ncol=2)
+        fig.tight_layout()
+        tmp = out / f".learning_curves_{which}.{os.getpid()}.tmp.png"
+        fig.savefig(tmp)
+        plt.close(fig)
+        os.replace(tmp, out / f"learning_curves_{which}.png")
+
+
+# --------------------------------------------------------------------------- entry point
+def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = build_parser().parse_args(argv)
+    cfg = resolve_config(args)
+    t0 = time.perf_counter()
+    try:
+        run_grid(cfg)
+    except GridError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        from .data import DataError
+        from .devices import DeviceError
+
+        if isinstance(e, (DataError, DeviceError)):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise
+    print(f"total wall time {_fmt_time(time.perf_counter() - t0)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,381 @@
+"""Model builders for the activation-comparison recipes: one entry, ``build_model``.
+
+>>> from recipes.models import build_model, parse_activation
+>>> build_model("mlp", (28, 28, 1), 10, "swish_x:beta=1.5", depth=3, width=256)
+>>> build_model("cnn", (32, 32, 3), 10, "prelu", batchnorm=True)       # learnable layer
+>>> build_model("resnet", (32, 32, 3), 10, keras_acts.get("gelu"))
+
+Kinds (``KINDS``):
+
+``mlp``     Flatten -> ``depth`` x [Dense(width) -> (BatchNorm) -> act -> (Dropout)] -> Dense.
+``cnn``     stages of ``convs_per_stage`` x [Conv3x3 -> (BatchNorm) -> act], max-pool and
+            dropout after each stage, then Dense(dense) -> act -> Dropout -> Dense. Without
+            BatchNorm it is the classic MNIST CNN; ``batchnorm=True`` with three stages is the
+            CIFAR-10 BatchNorm CNN.
+``resnet``  ResNet v1 for 32x32 images (He et al. 2016, sec. 4.2): 3 stages of
+            ``blocks`` basic blocks (6*blocks + 2 layers; blocks=3 is ResNet-20).
+``snn``     self-normalising MLP (Klambauer et al. 2017): Dense with LeCun-normal kernels
+            (what ``keras_acts.initializer_for("selu")`` returns), no BatchNorm, AlphaDropout.
+            Its native activation is ``selu``; other activations get the same architecture.
+
+The activation can be
+
+* a name or spec string (see ``parse_activation``): ``"relu"``, ``"swish_x:beta=1.5"``,
+  ``"prelu"``, ``"layer:PReLU"``;
+* a callable usable as ``activation=`` (e.g. ``keras_acts.get("elu", alpha=0.5)``);
+* a learnable layer: an instance (cloned per use with ``from_config(get_config())``), a layer
+  class, or an ``ActivationSpec(name, factory)`` whose zero-argument ``factory`` returns a
+  fresh layer. Layers are always inserted as a separate layer after the Dense/Conv, never as
+  ``activation=``, and every use gets its own instance (own weights).
+
+Kernels are initialised with ``keras_acts.initializer_for(activation)`` unless
+``kernel_initializer=`` is given (a Keras initializer name/config, used as given).
+"""
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import warnings
+from typing import Any, Callable, NamedTuple
+
+import keras
+
+__all__ = ["ActivationSpec", "KINDS", "DEFAULTS", "build_model", "parse_activation",
+           "split_activation_list", "resolve_activation", "slug"]
+
+KINDS = ("mlp", "cnn", "resnet", "snn")
+
+#: Per-kind default options of ``build_model`` (the recipes override some per dataset).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0),
+    "cnn": dict(filters=(32, 64), convs_per_stage=2, batchnorm=False, dense=128,
+                dropout=0.25, dense_dropout=0.5),
+    "resnet": dict(blocks=3, base_filters=16),
+    "snn": dict(depth=4, width=256, dropout=0.05),
+}
+
+_ZERO_GRADIENT = {"binary_step": "binary_step_ste"}
+
+
+# --------------------------------------------------------------------------- activations
+class ActivationSpec(NamedTuple):
+    """A display name and a zero-argument factory.
+
+    ``factory()`` returns either something usable as ``activation=`` (a name or callable) or
+    a fresh ``keras.layers.Layer`` (a learnable activation, inserted as its own layer).
+    """
+
+    name: str
+    factory: Callable[[], Any]
+
+    def make(self):
+        return self.factory()
+
+    @property
+    def is_layer(self) -> bool:
+        return isinstance(self.factory(), keras.layers.Layer)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe version of an activation display name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.") or "activation"
+
+
+def _value(text: str):
+    text = text.strip()
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _params(parts: list[str], spec: str) -> dict:
+    out = {}
+    for p in parts:
+        if not p.strip():
+            continue
+        if "=" not in p:
+            raise ValueError(f"activation spec {spec!r}: expected key=value, got {p!r}")
+        k, v = p.split("=", 1)
+        out[k.strip()] = _value(v)
+    return out
+
+
+def _layer_class(name: str):
+    """``SwishX`` -> keras_acts.layers.SwishX; ``pkg.mod.Class`` -> that class."""
+    if "." in name:
+        mod, _, cls = name.rpartition(".")
+        try:
+            obj = getattr(importlib.import_module(mod), cls)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"layer:{name}: cannot import {cls} from {mod} ({e})") from e
+    else:
+        from keras_acts import layers as ka_layers
+
+        obj = getattr(ka_layers, name, None)
+        if obj is None:
+            avail = sorted(n for n, v in vars(ka_layers).items()
+                           if isinstance(v, type) and issubclass(v, keras.layers.Layer)
+                           and v.__module__ == ka_layers.__name__ and not n.startswith("_"))
+            raise ValueError(f"layer:{name}: keras_acts.layers has no {name!r}; it has {avail}")
+    if not (isinstance(obj, type) and issubclass(obj, keras.layers.Layer)):
+        raise ValueError(f"layer:{name} is not a keras Layer class")
+    return obj
+
+
+def parse_activation(spec: str) -> ActivationSpec:
+    """Parse a CLI activation spec into ``ActivationSpec(display_name, factory)``.
+
+    * ``relu``, ``swish_x`` -- a catalogue name (``keras_acts.names()``);
+    * ``swish_x:beta=1.5`` / ``aria2:alpha=1,beta=0.5`` -- parameters (``keras_acts.get``);
+    * ``prelu`` -- the learnable ``keras_acts.layers.PReLU`` (alpha = 0.25, channel-wise);
+    * ``layer:SwishX`` / ``layer:SwishX:beta=2`` -- a class of ``keras_acts.layers`` (or a
+      dotted ``module.Class``) with constructor arguments, used as a separate layer.
+
+    ``binary_step`` has zero gradient almost everywhere, so nothing before the output layer
+    trains; a warning points to ``binary_step_ste`` (straight-through gradient).
+    """
+    if isinstance(spec, ActivationSpec):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"activation spec must be a non-empty string, got {spec!r}")
+    spec = spec.strip()
+    parts = re.split(r"[:,]", spec)
+    head = parts[0].strip()
+    if head.lower() == "layer":
+        if len(parts) < 2 or not parts[1].strip():
+            raise ValueError(f"activation spec {spec!r}: expected layer:ClassName[:key=value,...]")
+        cls = _layer_class(parts[1].strip())
+        kwargs = _params(parts[2:], spec)
+        name = _with_params(cls.__name__, kwargs)
+        return ActivationSpec(name, _class_factory(cls, kwargs, spec))
+    if head.lower() == "prelu":
+        from keras_acts import layers as ka_layers
+
+        kwargs = _params(parts[1:], spec)
+        name = _with_params("prelu", kwargs)
+        return ActivationSpec(name, _class_factory(ka_layers.PReLU, kwargs, spec))
+    import keras_acts
+
+    info = keras_acts.info(head)  # ValueError with close matches if unknown
+    params = _params(parts[1:], spec)
+    if info["name"] in _ZERO_GRADIENT:
+        warnings.warn(
+            f"{head} has zero gradient almost everywhere: layers before the output do not "
+            f"train. Use {_ZERO_GRADIENT[head]} (straight-through estimator) for a trainable "
+            "binary step.", stacklevel=2)
+    if params:
+        keras_acts.get(head, **params)  # validate now, not at build time
+        name = _with_params(head, params)
+        return ActivationSpec(name, lambda: keras_acts.get(head, **params))
+    return ActivationSpec(head, lambda: head)
+
+
+def _with_params(name, params):
+    return name + (":" + ",".join(f"{k}={v}" for k, v in params.items()) if params else "")
+
+
+def _class_factory(cls, kwargs, spec):
+    try:
+        cls(**kwargs)
+    except TypeError as e:
+        raise ValueError(f"activation spec {spec!r}: {e}") from e
+    return lambda: cls(**kwargs)
+
+
+def split_activation_list(text: str) -> list[str]:
+    """Split a comma list of specs, keeping ``key=value`` items with the spec before them.
+
+    ``"relu,aria2:alpha=1,beta=0.5,prelu"`` -> ``["relu", "aria2:alpha=1,beta=0.5", "prelu"]``.
+    """
+    out: list[str] = []
+    for tok in (t.strip() for t in text.split(",")):
+        if not tok:
+            continue
+        if "=" in tok and ":" not in tok and out:
+            out[-1] += "," + tok
+        else:
+            out.append(tok)
+    return out
+
+
+def resolve_activation(activation) -> ActivationSpec:
+    """Normalise any accepted activation form into an ``ActivationSpec``."""
+    if isinstance(activation, ActivationSpec):
+        return activation
+    if isinstance(activation, tuple) and len(activation) == 2 and callable(activation[1]):
+        return ActivationSpec(str(activation[0]), activation[1])
+    if activation is None:
+        return ActivationSpec("linear", lambda: "linear")
+    if isinstance(activation, str):
+        return parse_activation(activation)
+    if isinstance(activation, keras.layers.Layer):
+        cls, config = type(activation), activation.get_config()
+        config.pop("name", None)  # each clone gets a fresh unique name
+        return ActivationSpec(_layer_display_name(activation),
+                              lambda: cls.from_config(dict(config)))
+    if isinstance(activation, type) and issubclass(activation, keras.layers.Layer):
+        return ActivationSpec(activation.__name__, activation)
+    if callable(activation):
+        return ActivationSpec(_callable_name(activation), lambda: activation)
+    raise TypeError(f"cannot use {activation!r} as an activation")
+
+
+def _layer_display_name(layer):
+    from keras_acts import layers as ka_layers
+
+    return "prelu" if type(layer) is ka_layers.PReLU else type(layer).__name__
+
+
+def _callable_name(fn) -> str:
+    cfg = getattr(fn, "get_config", None)
+    if cfg is not None and hasattr(fn, "params"):  # keras_acts.ActivationFunction
+        c = fn.get_config()
+        return _with_params(c["name"], c.get("params", {}))
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+# --------------------------------------------------------------------------- building blocks
+class _Ctx:
+    """Per-model state: the activation spec and the kernel-initializer rule."""
+
+    def __init__(self, act: ActivationSpec, kernel_initializer=None):
+        self.act = act
+        self.kernel_initializer = kernel_initializer
+        probe = act.make()
+        self.is_layer = isinstance(probe, keras.layers.Layer)
+        self._init_key = probe
+
+    def init(self):
+        """A fresh kernel initializer (initializer_for the activation, unless overridden)."""
+        if self.kernel_initializer is not None:
+            return keras.initializers.get(self.kernel_initializer)
+        import keras_acts
+
+        try:
+            return keras_acts.initializer_for(self._init_key)
+        except (ValueError, TypeError) as e:
+            warnings.warn(f"initializer_for({self.act.name}) failed ({e}); using glorot_uniform",
+                          stacklevel=3)
+            return keras.initializers.GlorotUniform()
+
+    def activate(self, x, name=None):
+        a = self.act.make()
+        if isinstance(a, keras.layers.Layer):
+            return a(x)
+        return keras.layers.Activation(a, name=name)(x)
+
+    def dense(self, x, units, batchnorm=False):
+        if batchnorm:
+            x = keras.layers.Dense(units, use_bias=False, kernel_initializer=self.init())(x)
+            x = keras.layers.BatchNormalization()(x)
+            return self.activate(x)
+        if self.is_layer:
+            return self.activate(keras.layers.Dense(units, kernel_initializer=self.init())(x))
+        return keras.layers.Dense(units, activation=self.act.make(),
+                                  kernel_initializer=self.init())(x)
+
+    def conv(self, x, filters, kernel=3, strides=1, batchnorm=False, activate=True):
+        if batchnorm or self.is_layer or not activate:
+            x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
+                                    use_bias=not batchnorm, kernel_initializer=self.init())(x)
+            if batchnorm:
+                x = keras.layers.BatchNormalization()(x)
+            return self.activate(x) if activate else x
+        return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
+                                   activation=self.act.make(), kernel_initializer=self.init())(x)
+
+    def head(self, x, num_classes):
+        # float32 softmax output also under mixed precision
+        return keras.layers.Dense(num_classes, activation="softmax", dtype="float32",
+                                  kernel_initializer=self.init(), name="predictions")(x)
+
+
+def _mlp(c: _Ctx, x, num_classes, depth, width, batchnorm, dropout):
+    x = keras.layers.Flatten()(x)
+    for _ in range(int(depth)):
+        x = c.dense(x, int(width), batchnorm)
+        if dropout:
+            x = keras.layers.Dropout(dropout)(x)
+    return c.head(x, num_classes)
+
+
+def _snn(c: _Ctx, x, num_classes, depth, width, dropout):
+    x = keras.layers.Flatten()(x)
+    for _ in range(int(depth)):
+        x = c.dense(x, int(width))
+        if dropout:
+            x = keras.layers.AlphaDropout(dropout)(x)
+    return c.head(x, num_classes)
+
+
+def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dropout,
+         dense_dropout):
+    for f in filters:
+        for _ in range(int(convs_per_stage)):
+            x = c.conv(x, int(f), batchnorm=batchnorm)
+        x = keras.layers.MaxPooling2D()(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Flatten()(x)
+    if dense:
+        x = c.dense(x, int(dense), batchnorm)
+        if dense_dropout:
+            x = keras.layers.Dropout(dense_dropout)(x)
+    return c.head(x, num_classes)
+
+
+def _resnet(c: _Ctx, x, num_classes, blocks, base_filters):
+    x = c.conv(x, base_filters, batchnorm=True)
+    for stage in range(3):
+        filters = base_filters * 2 ** stage
+        for b in range(int(blocks)):
+            strides = 2 if stage > 0 and b == 0 else 1
+            y = c.conv(x, filters, strides=strides, batchnorm=True)
+            y = c.conv(y, filters, batchnorm=True, activate=False)
+            if strides != 1 or x.shape[-1] != filters:
+                x = keras.layers.Conv2D(filters, 1, strides=strides, padding="same",
+                                        use_bias=False, kernel_initializer=c.init())(x)
+                x = keras.layers.BatchNormalization()(x)
+            x = c.activate(keras.layers.Add()([x, y]))
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return c.head(x, num_classes)
+
+
+_BUILDERS = {"mlp": _mlp, "cnn": _cnn, "resnet": _resnet, "snn": _snn}
+
+
+def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
+                kernel_initializer=None, augment: str | None = None, name: str | None = None,
+                **options) -> keras.Model:
+    """Build an (uncompiled) classifier; see the module docstring.
+
+    ``kind``: one of ``KINDS``. ``options`` override ``DEFAULTS[kind]`` (unknown ones raise).
+    ``augment``: ``None``, ``"shift"`` (random translation by 10 %) or ``"flip_shift"`` (also
+    horizontal flips, for CIFAR-10); the augmentation layers only act in training.
+    """
+    if kind not in _BUILDERS:
+        raise ValueError(f"unknown model kind {kind!r}; choose from {list(KINDS)}")
+    unknown = set(options) - set(DEFAULTS[kind])
+    if unknown:
+        raise TypeError(f"build_model({kind!r}): unknown options {sorted(unknown)}; "
+                        f"known: {sorted(DEFAULTS[kind])}")
+    opts = {**DEFAULTS[kind], **options}
+    act = resolve_activation(activation)
+    ctx = _Ctx(act, kernel_initializer)
+    inputs = keras.Input(tuple(input_shape))
+    x = inputs
+    if augment:
+        if augment not in ("shift", "flip_shift"):
+            raise ValueError(f"augment must be None, 'shift' or 'flip_shift', not {augment!r}")
+        if augment == "flip_shift":
+            x = keras.layers.RandomFlip("horizontal")(x)
+        x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
+    outputs = _BUILDERS[kind](ctx, x, num_classes, **opts)
+    return keras.Model(inputs, outputs, name=name or f"{kind}_{slug(act.name)}"[:100])

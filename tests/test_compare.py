@@ -1,0 +1,263 @@
+"""recipes.compare on tiny synthetic data: statistics, config/presets, resume, results schema,
+saved-model loading in a fresh process, determinism, and the keras-acts CLI."""
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from recipes import compare
+from recipes.data import make_synthetic
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_cfg(tmp, **over):
+    args = compare.build_parser().parse_args([
+        "--activations", "relu,prelu", "--seeds", "2", "--epochs", "1", "--batch-size", "32",
+        "--model", "mlp", "--model-option", "width=8", "--model-option", "depth=1",
+        "--out", str(tmp / "out"), "--models-dir", str(tmp / "models"), "--no-diagnostics",
+        "--device", "cpu"])
+    cfg = compare.resolve_config(args)
+    cfg.update(over)
+    return cfg
+
+
+def tiny_data(cfg):
+    return compare.prepare_arrays(cfg, make_synthetic("mnist", 64, 32, seed=0))
+
+
+# --------------------------------------------------------------------------- statistics
+def test_t_quantiles_match_tables():
+    for df, t in [(1, 12.706205), (2, 4.302653), (4, 2.776445), (9, 2.262157), (30, 2.042272)]:
+        assert compare.t_ppf(0.975, df) == pytest.approx(t, abs=1e-5)
+    assert compare.t_ppf(0.025, 3) == pytest.approx(-3.182446, abs=1e-5)
+
+
+def test_mean_ci95_by_hand():
+    m, ci = compare.mean_ci95([0.90, 0.92, 0.94])  # sd 0.02, t(0.975, 2) = 4.302653
+    assert m == pytest.approx(0.92)
+    assert ci == pytest.approx(4.302653 * 0.02 / math.sqrt(3), rel=1e-6)
+    m, ci = compare.mean_ci95([0.5])
+    assert m == 0.5 and math.isnan(ci)
+
+
+def test_macro_f1_and_epochs_to_99pct():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    p = np.array([0, 1, 1, 1, 2, 0])
+    # per class F1: 0: 2*1/(2+2)=0.5; 1: 2*2/(3+2)=0.8; 2: 2*1/(1+2)=2/3
+    assert compare.macro_f1(y, p, 3) == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert compare.epochs_to_fraction([0.5, 0.95, 0.985, 0.99]) == 3  # 0.99*0.99 = 0.9801
+    assert compare.epochs_to_fraction([]) is None
+
+
+# --------------------------------------------------------------------------- config / presets
+def test_presets_and_overrides():
+    p = compare.build_parser()
+    quick = compare.resolve_config(p.parse_args(["--preset", "quick"]))
+    assert (quick["dataset"], quick["model"], quick["seeds"]) == ("mnist", "mlp", 2)
+    assert len(quick["activations"]) >= 6 and quick["epochs"] <= 3
+    assert quick["out"] == os.path.join("runs", "mnist-mlp")
+    std = compare.resolve_config(p.parse_args([]))
+    assert std["preset"] == "standard" and len(std["activations"]) == 12
+    assert "binary_step_ste" in std["activations"] and "prelu" in std["activations"]
+    over = compare.resolve_config(p.parse_args(
+        ["--preset", "quick", "--epochs", "7", "--activations", "relu,aria2:alpha=1,beta=0.5",
+         "--model-option", "width=32", "--seeds", "1"]))
+    assert over["epochs"] == 7 and over["seeds"] == 1 and over["seed_list"] == [0]
+    assert over["activations"] == ["relu", "aria2:alpha=1,beta=0.5"]
+    assert over["model_options"]["width"] == 32
+    cifar = compare.resolve_config(p.parse_args(["--dataset", "cifar10", "--model", "cnn"]))
+    assert cifar["model_options"]["batchnorm"] and cifar["augment"] == "flip_shift"
+    assert cifar["out"] == os.path.join("runs", "cifar10-cnn")
+    with pytest.raises(SystemExit):
+        compare.resolve_config(p.parse_args(["--model-option", "nope=1"]))
+    with pytest.raises(SystemExit):
+        p.parse_args(["--preset", "huge"])
+
+
+def test_cli_dispatch(capsys):
+    from keras_acts import cli
+
+    assert cli.main(["table"]) == 0
+    assert "| `relu` |" in capsys.readouterr().out
+    assert cli.main([]) == 2 and "compare" in capsys.readouterr().out
+    assert cli.main(["nope"]) == 2
+    with pytest.raises(SystemExit) as e:
+        cli.main(["compare", "--help"])
+    assert e.value.code == 0 and "--preset" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- the grid
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    """A 2-activation x 2-seed grid interrupted after 2 runs, then resumed."""
+    tmp = tmp_path_factory.mktemp("grid")
+    cfg = tiny_cfg(tmp)
+    data = tiny_data(cfg)
+    real, calls = compare.train_one, []
+
+    def interrupted(*a, **k):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(a[1:3])
+        return real(*a, **k)
+
+    compare.train_one = interrupted
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            compare.run_grid(cfg, data, stream=io.StringIO())
+    finally:
+        compare.train_one = real
+    first = sorted((Path(cfg["out"]) / "runs").glob("*.json"))
+    mtimes = {p.name: p.stat().st_mtime_ns for p in first}
+    with pytest.raises(compare.GridError, match="--resume"):
+        compare.run_grid(dict(cfg), data, stream=io.StringIO())
+    resumed_calls = []
+
+    def counting(*a, **k):
+        resumed_calls.append(a[1:3])
+        return real(*a, **k)
+
+    compare.train_one = counting
+    try:
+        summary = compare.run_grid(dict(cfg, resume=True), data, stream=io.StringIO())
+    finally:
+        compare.train_one = real
+    return dict(cfg=cfg, data=data, first_calls=calls, first_files=[p.name for p in first],
+                mtimes=mtimes, resumed_calls=resumed_calls, summary=summary)
+
+
+def test_interrupted_grid_resumes_only_missing_runs(grid):
+    assert grid["first_calls"] == [("relu", 0), ("prelu", 0)]  # seed-major order
+    assert grid["first_files"] == ["prelu-seed0.json", "relu-seed0.json"]
+    assert grid["resumed_calls"] == [("relu", 1), ("prelu", 1)]
+    out = Path(grid["cfg"]["out"])
+    for name, mtime in grid["mtimes"].items():  # finished runs untouched
+        assert (out / "runs" / name).stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in (out / "runs").glob("*")) == [
+        "prelu-seed0.json", "prelu-seed1.json", "relu-seed0.json", "relu-seed1.json"]
+    assert grid["summary"]["skipped"] and len(grid["summary"]["ran"]) == 2
+
+
+def test_resume_after_deleting_a_run(grid, tmp_path):
+    cfg = dict(grid["cfg"], out=str(tmp_path / "out"), models_dir=str(tmp_path / "models"),
+               resume=True)
+    shutil.copytree(grid["cfg"]["out"], cfg["out"])
+    (Path(cfg["out"]) / "runs" / "prelu-seed1.json").unlink()
+    real, calls = compare.train_one, []
+
+    def counting(*a, **k):
+        calls.append(a[1:3])
+        return real(*a, **k)
+
+    compare.train_one = counting
+    try:
+        compare.run_grid(cfg, grid["data"], stream=io.StringIO())
+    finally:
+        compare.train_one = real
+    assert calls == [("prelu", 1)]
+    assert (Path(cfg["models_dir"]) / "mnist-mlp" / "prelu-seed1.keras").is_file()
+
+
+def test_resume_refuses_other_settings(grid, tmp_path):
+    cfg = dict(grid["cfg"], out=str(tmp_path / "out"), resume=True, epochs=5)
+    shutil.copytree(grid["cfg"]["out"], cfg["out"])
+    with pytest.raises(compare.GridError, match="epochs"):
+        compare.run_grid(cfg, grid["data"], stream=io.StringIO())
+    assert compare.main(["--out", cfg["out"], "--activations", "relu"]) == 2  # no --resume
+
+
+def test_results_schema_and_ci(grid):
+    out = Path(grid["cfg"]["out"])
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == compare.RESULT_COLUMNS
+    for col in ("activation", "test_accuracy_mean", "test_accuracy_ci95", "macro_f1_mean",
+                "macro_f1_ci95", "test_loss_mean", "test_loss_ci95", "epochs_to_99pct",
+                "train_seconds_per_epoch", "latency_ms_per_batch256", "latency_ms_per_sample",
+                "params", "seeds"):
+        assert col in rows[0]
+    assert sorted(r["activation"] for r in rows) == ["prelu", "relu"]
+    res = json.loads((out / "results.json").read_text())
+    for row in res["rows"]:
+        runs = [json.loads((out / "runs" / f"{row['activation']}-seed{s}.json").read_text())
+                for s in (0, 1)]
+        for metric, key in (("test_accuracy", "test_accuracy"), ("macro_f1", "macro_f1"),
+                            ("test_loss", "test_loss")):
+            v = np.array([r["metrics"][key] for r in runs])
+            t = 12.706205  # t(0.975, df=1)
+            assert row[f"{metric}_mean"] == pytest.approx(v.mean())
+            assert row[f"{metric}_ci95"] == pytest.approx(t * v.std(ddof=1) / math.sqrt(2), rel=1e-6)
+        assert row["seeds"] == 2 and row["params"] > 0
+        assert row["latency_ms_per_batch256"] > 0 and row["latency_ms_per_sample"] > 0
+    rec = runs[0]
+    assert rec["status"] == "done" and len(rec["history"]["loss"]) == 1
+    assert {"val_accuracy", "epoch_seconds", "train_seconds"} <= set(rec["history"])
+    assert "diagnostics" in rec
+    md = (out / "results.md").read_text()
+    assert "| # | activation |" in md and "`relu`" in md
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["activations"] == ["relu", "prelu"] and cfg["epochs"] == 1
+
+
+def test_one_seed_has_blank_ci(grid, tmp_path):
+    cfg = dict(grid["cfg"], out=str(tmp_path / "out"), seed_list=[0], seeds=1)
+    shutil.copytree(grid["cfg"]["out"], cfg["out"])
+    rows = compare.finalize(cfg, stream=io.StringIO())
+    assert all(r["seeds"] == 1 and math.isnan(r["test_accuracy_ci95"]) for r in rows)
+    row = next(csv.DictReader(open(Path(cfg["out"]) / "results.csv")))
+    assert row["test_accuracy_ci95"] == "" and row["test_accuracy_mean"] != ""
+    assert json.loads((Path(cfg["out"]) / "results.json").read_text())["rows"][0][
+        "test_accuracy_ci95"] is None
+
+
+def test_saved_model_loads_in_fresh_process(grid, tmp_path):
+    cfg = grid["cfg"]
+    rec = json.loads((Path(cfg["out"]) / "runs" / "prelu-seed1.json").read_text())
+    path = Path(rec["model_path"])
+    assert path == Path(cfg["models_dir"]) / "mnist-mlp" / "prelu-seed1.keras" and path.is_file()
+    x = grid["data"]["x_test"]
+    np.save(tmp_path / "x.npy", x)
+    code = ("import sys, numpy as np, keras, keras_acts\n"
+            "m = keras.saving.load_model(sys.argv[1])\n"
+            "np.save(sys.argv[3], np.asarray(m.predict_on_batch(np.load(sys.argv[2]))))\n")
+    env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "x.npy"),
+                           str(tmp_path / "p.npy")], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    probs = np.load(tmp_path / "p.npy")
+    acc = float(np.mean(np.argmax(probs, 1) == grid["data"]["y_test"]))
+    assert acc == pytest.approx(rec["metrics"]["test_accuracy"])
+    here = keras.saving.load_model(path).predict_on_batch(x)
+    np.testing.assert_allclose(probs, np.asarray(here), rtol=1e-5, atol=1e-6)
+
+
+def test_same_seed_same_metrics(tmp_path):
+    cfg = tiny_cfg(tmp_path, save_models=False)
+    data = tiny_data(cfg)
+    a = compare.train_one(cfg, "prelu", 3, data)
+    b = compare.train_one(cfg, "prelu", 3, data)
+    keys = ("test_accuracy", "macro_f1", "test_loss", "final_train_loss")
+    assert [a["metrics"][k] for k in keys] == [b["metrics"][k] for k in keys]
+    assert a["history"]["loss"] == b["history"]["loss"]
+    c = compare.train_one(cfg, "prelu", 4, data)
+    assert c["history"]["loss"] != a["history"]["loss"]
+
+
+def test_diagnostics_recorded_when_available(tmp_path):
+    pytest.importorskip("keras_acts.diagnostics")
+    cfg = tiny_cfg(tmp_path, save_models=False, diagnostics=True)
+    rec = compare.train_one(cfg, "relu", 0, tiny_data(cfg))
+    assert rec["diagnostics"]
+    json.dumps(rec["diagnostics"])
