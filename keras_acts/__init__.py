@@ -11,8 +11,9 @@ looks them up; ``.keras`` files that use them load after ``import keras_acts``.
 from .catalogue import CATALOGUE, CLASSIC, Entry, Param
 from .registry import ActivationFunction, derivative, get, info, install, names
 from .docs import catalogue_table
-from . import layers
+from . import layers, snn
 from .init import gain_for, initializer_for, second_moment
+from .snn import layer_moments, snn_block, snn_mlp
 
 __version__ = "0.1.0"
 
@@ -21,5 +22,6 @@ install()
 __all__ = [
     "CATALOGUE", "CLASSIC", "Entry", "Param", "ActivationFunction",
     "catalogue_table", "derivative", "get", "info", "install", "names",
-    "layers", "initializer_for", "gain_for", "second_moment",
+    "layers", "snn", "initializer_for", "gain_for", "second_moment",
+    "snn_block", "snn_mlp", "layer_moments",
 ]

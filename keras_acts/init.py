@@ -261,6 +261,36 @@ def second_moment(activation) -> float:
     return _spec(activation).second_moment()
 
 
+def fixed_point_slope(activation, h: float = 0.05) -> float:
+    """Stability of the variance fixed point under the variance-preserving gain.
+
+    ``s = d log E[f(sqrt(q) z)^2] / d log q`` at ``q = 1``. With gain
+    ``1 / E[f(z)^2]`` the map ``q -> gain * E[f(sqrt(q) z)^2]`` has its fixed point
+    at q = 1; it is stable for ``s < 1`` (saturating f, e.g. tanh 0.46, selu 0.78),
+    neutral for ``s = 1`` (positively homogeneous f: relu, leaky relu, PReLU) and
+    unstable for ``s > 1`` (e.g. swish 1.17, gelu 1.14, squared_relu 2): no
+    gain then keeps a deep plain MLP's second moment fixed, finite-width noise
+    grows by about ``s`` per layer. Catalogue names and ``ActivationFunction``s.
+    """
+    if isinstance(activation, ActivationFunction):
+        e, params = activation.entry, dict(activation.params)
+    else:
+        e, params = entry(activation), {}
+    full = e.validate(params)
+    if e.elementwise:
+        quad = _quad_elementwise
+    elif e.name in ("glu", "geglu", "swiglu", "reglu"):
+        quad = _quad_split
+    else:
+        raise ValueError(f"{e.name} normalises across the layer; no per-unit variance map")
+
+    def m2(q):
+        return quad(lambda x: evaluate(e, e.fn, x * math.sqrt(q), full))
+
+    return (math.log(m2(1.0 + h)) - math.log(m2(1.0 - h))) / (
+        math.log(1.0 + h) - math.log(1.0 - h))
+
+
 def gain_for(activation, rule: str = "auto") -> float | None:
     """The variance-scaling gain ``initializer_for`` uses (None for Glorot)."""
     spec = _spec(activation)

@@ -140,11 +140,11 @@ def _param_dtype(layer):
 def _call_guards():
     try:
         from keras.src.backend.common import global_state
-        from keras.src.backend.common.stateless_scope import in_stateless_scope
+        from keras.src.backend.common.stateless_scope import get_stateless_scope
         from keras.src.backend.common.symbolic_scope import in_symbolic_scope
     except ImportError:  # pragma: no cover - private Keras API moved; guards are best effort
         return None
-    return global_state, in_stateless_scope, in_symbolic_scope
+    return global_state, get_stateless_scope, in_symbolic_scope
 
 
 _GUARDS = _call_guards()
@@ -227,8 +227,13 @@ class ActivationLayer(keras.layers.Layer):
         return super().__call__(*args, **kwargs)
 
     def _check_call_context(self):
-        global_state, in_stateless_scope, in_symbolic_scope = _GUARDS
-        if not self.built and in_stateless_scope() and not in_symbolic_scope():
+        global_state, get_stateless_scope, in_symbolic_scope = _GUARDS
+        scope = get_stateless_scope()
+        # A stateless scope given explicit state (stateless_call) that does not hold
+        # our weights: building here creates weights outside that state. (Keras's own
+        # symbolic builds and JAX predict's eager build use an empty scope: fine.)
+        if (not self.built and scope is not None and getattr(scope, "state_mapping", None)
+                and not in_symbolic_scope()):
             raise RuntimeError(
                 f"keras_acts: layer {self.name!r} ({type(self).__name__}) is being built inside a "
                 "stateless call (e.g. model.stateless_call(...) under jax.jit). Its weights would "
@@ -427,7 +432,8 @@ class Learnable(ActivationLayer):
                 params[k] = kwargs.pop(k)
         layer_trainable, learn = _split_trainable(trainable, learn)
         if learn is None:
-            learn = e.learnable_params
+            given = e.validate(params)
+            learn = tuple(k for k in e.learnable_params if given[k] is not None)
             if not learn:
                 raise ValueError(
                     f"{e.name} has no learnable parameters; use activation={e.name!r} "
