@@ -88,7 +88,8 @@ DEFAULTS = dict(preset="standard", dataset="mnist", model="mlp", seeds=3, epochs
                 optimizer="adam", schedule="cosine", weight_decay=0.0, preprocess="standardize",
                 val_split=0.0, train_subset=None, test_subset=None, device="auto",
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
-                save_models=True, models_dir="saved_models", kernel_initializer=None)
+                save_models=True, models_dir="saved_models", kernel_initializer=None,
+                feed="numpy", steps_per_execution=1)
 
 RESULT_COLUMNS = [
     "activation", "test_accuracy_mean", "test_accuracy_ci95", "test_accuracy_std",
@@ -310,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     a("--jit-compile", choices=["auto", "on", "off"], default=None,
       help="XLA: auto = Keras's choice (JAX: on; TensorFlow: off while op determinism is "
            "on; torch: off); on = XLA also on TensorFlow (no op determinism then)")
+    a("--feed", choices=["numpy", "tfdata"], default=None,
+      help="numpy arrays (any backend; default) or tf.data via recipes.data.as_tf_dataset "
+           "(TensorFlow only)")
+    a("--steps-per-execution", type=int, default=None,
+      help="training steps per compiled call (fewer Python round trips on small models)")
     a("--data-dir", default=None, help="local dataset folder (else $KERAS_ACTS_DATA, tfds, npm)")
     a("--cache-dir", default=None, help="download cache (else $KERAS_ACTS_CACHE)")
     a("--out", default=None, help="output folder (default runs/<dataset>-<model>)")
@@ -353,7 +359,7 @@ def resolve_config(args) -> dict:
     for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
               "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
               "val_split", "device", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
-              "out", "models_dir", "save_models", "diagnostics"):
+              "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution"):
         if k in given:
             cfg[k] = given[k]
     for opt in given.get("model_option", []):
@@ -496,7 +502,18 @@ def _latency_ms(model, x, min_reps=3, max_reps=20, budget_s=0.2):
     return 1000.0 * float(np.median(times))
 
 
-def _predict(model, x, batch_size=1024):
+def _eval_batch_size(n: int, target: int = 500) -> int:
+    """A batch size near ``target`` that divides ``n`` (no ragged last batch, so the
+    evaluation step is traced once), else ``target``."""
+    if n <= 1024:
+        return max(1, n)
+    for b in sorted(range(128, 1025), key=lambda b: abs(b - target)):
+        if n % b == 0:
+            return b
+    return target
+
+
+def _predict(model, x, batch_size=500):
     return np.concatenate([np.asarray(model.predict_on_batch(x[i:i + batch_size]), np.float64)
                            for i in range(0, len(x), batch_size)])
 
@@ -533,32 +550,46 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     if diag is not None:
         callbacks.append(diag)
     scope = placement.scope() if placement is not None else _nullcontext()
+    phases = {}
+    t = time.perf_counter()
+    eval_bs = _eval_batch_size(len(d["x_val"]))
     with scope:
         model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
                             kernel_initializer=cfg.get("kernel_initializer"),
                             augment=cfg.get("augment"), **cfg["model_options"])
         model.compile(optimizer=_optimizer(cfg, steps), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"], jit_compile=_jit(cfg, placement))
+                      metrics=["accuracy"], jit_compile=_jit(cfg, placement),
+                      steps_per_execution=int(cfg.get("steps_per_execution") or 1))
+        phases["build"] = time.perf_counter() - t
+        t = time.perf_counter()
         fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
                       callbacks=callbacks)
-        if placement is not None and placement.plan.strategy == "tpu":
+        tpu = placement is not None and placement.plan.strategy == "tpu"
+        if tpu or (cfg.get("feed") == "tfdata" and keras.backend.backend() == "tensorflow"):
             from .data import as_tf_dataset
 
-            hist = model.fit(as_tf_dataset(d["x_train"], d["y_train"], bs, True, seed, True),
-                             validation_data=as_tf_dataset(d["x_val"], d["y_val"], bs, False),
-                             **fit_kw)
+            hist = model.fit(as_tf_dataset(d["x_train"], d["y_train"], bs, True, seed, tpu),
+                             validation_data=as_tf_dataset(d["x_val"], d["y_val"], eval_bs,
+                                                           False, 0, tpu), **fit_kw)
         else:
             hist = model.fit(d["x_train"], d["y_train"], batch_size=bs, shuffle=True,
-                             validation_data=(d["x_val"], d["y_val"]), **fit_kw)
+                             validation_data=(d["x_val"], d["y_val"]),
+                             validation_batch_size=eval_bs, **fit_kw)
+        phases["fit"] = time.perf_counter() - t
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     history["epoch_seconds"] = timer.epoch_seconds
     history["train_seconds"] = timer.train_seconds
-    probs = _predict(model, d["x_test"])
+    t = time.perf_counter()
+    probs = _predict(model, d["x_test"], _eval_batch_size(len(d["x_test"])))
     y = d["y_test"]
     finite = np.all(np.isfinite(probs), axis=1)
     pred = np.where(finite, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
     p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
     test_loss = float(np.mean(-np.log(p_true))) if finite.all() else math.nan
+    phases["evaluate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    latency = (_latency_ms(model, d["x_test"][:256]), _latency_ms(model, d["x_test"][:1]))
+    phases["latency"] = time.perf_counter() - t
     n_ep = len(timer.train_seconds)
     secs = timer.train_seconds[1:] if n_ep > 1 else timer.train_seconds
     val_curve = history.get("val_accuracy", [])
@@ -572,8 +603,8 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "epochs_to_99pct": epochs_to_fraction(val_curve),
         "train_seconds_per_epoch": float(np.mean(secs)) if secs else None,
         "first_epoch_seconds": timer.epoch_seconds[0] if timer.epoch_seconds else None,
-        "latency_ms_per_batch256": _latency_ms(model, d["x_test"][:256]),
-        "latency_ms_per_sample": _latency_ms(model, d["x_test"][:1]),
+        "latency_ms_per_batch256": latency[0],
+        "latency_ms_per_sample": latency[1],
         "params": int(model.count_params()),
         "diverged": bool(not finite.all() or n_ep < cfg["epochs"]
                          or not all(math.isfinite(v) for v in history.get("loss", [0.0]))),
@@ -584,8 +615,10 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         mpath = model_path(cfg, act_slug, seed)
         mpath.parent.mkdir(parents=True, exist_ok=True)
         tmp = mpath.with_name(f".{mpath.stem}.{os.getpid()}.tmp.keras")
+        t = time.perf_counter()
         model.save(tmp)
         os.replace(tmp, mpath)
+        phases["save"] = time.perf_counter() - t
     diag_hist = None
     if diag is not None:
         diag_hist = getattr(diag, "history", None)
@@ -602,7 +635,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "device": placement.description if placement is not None else None,
         "validation": "holdout" if cfg.get("val_split") else "test",
         "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
-        "wall_seconds": time.perf_counter() - t_run,
+        "wall_seconds": time.perf_counter() - t_run, "phase_seconds": phases,
     }
 
 
@@ -700,9 +733,15 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     for a in cfg["activations"]:
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
-            spec = parse_activation(a)  # fail early on a typo
+            try:
+                spec = parse_activation(a)  # fail early on a typo
+            except (ValueError, TypeError) as e:
+                raise GridError(f"--activations {a!r}: {e}") from e
         for msg in w:
             print(f"note: {msg.message}", file=stream)
+        if spec.name.split(":")[0] == "softmax":
+            print("note: softmax as a hidden activation normalises across a layer's units "
+                  "(legal, unusual; expect it to train poorly)", file=stream)
         specs.append((a, slug(spec.name)))
     if len({s for _, s in specs}) != len(specs):
         raise GridError("two activations map to the same file name; rename one")
@@ -713,6 +752,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         placement = setup(cfg.get("device", "auto"))
     if data is None:
         data = prepare_data(cfg)
+    cfg["n_train"], cfg["n_test"] = len(data["x_train"]), len(data["x_test"])
     cfg_out = {k: v for k, v in cfg.items() if k not in ("resume", "overwrite")}
     cfg_out.update(config_key=config_key(cfg), data_source=data["source"],
                    n_train=len(data["x_train"]), n_test=len(data["x_test"]),
@@ -871,14 +911,23 @@ def finalize(cfg: dict, stream=None) -> list[dict]:
                                    "train_subset", "test_subset", "val_split")}
     write_json(out / "results.json", {"columns": with_cols, "rows": rows, "config": meta,
                                       "confidence": "95 % t-interval half-width over seeds"})
+    opts = ", ".join(f"{k}={v}" for k, v in cfg["model_options"].items())
+    sizes = (f"{cfg['n_train']} training / {cfg['n_test']} test images, " if cfg.get("n_train")
+             else "")
     title = (f"# {cfg['dataset']} / {cfg['model']}: activation comparison\n\n"
+             f"Model `{cfg['model']}` ({opts}); {sizes}"
              f"{cfg['epochs']} epochs, batch {cfg['batch_size']}, {cfg['optimizer']} lr {cfg['lr']} "
              f"({cfg['schedule']}), backend {cfg['backend']}; mean ± 95 % CI (t-distribution) over "
              "seeds (no CI with one seed). Sorted by test accuracy.\n\n")
-    notes = ("\n`binary_step_ste` is the binary step with a straight-through gradient (the plain "
-             "`binary_step` has zero gradient, so only the output layer would train). `softmax` "
-             "as a hidden activation normalises across a layer's units: legal, but unusual.\n"
-             "epochs to 99 %: first epoch whose test (or --val-split holdout) accuracy reaches "
+    names = {r["activation"].split(":")[0] for r in rows}
+    notes = "\n"
+    if names & {"binary_step", "binary_step_ste"}:
+        notes += ("`binary_step_ste` is the binary step with a straight-through gradient (the "
+                  "plain `binary_step` has zero gradient, so only the output layer trains).\n")
+    if "softmax" in names:
+        notes += ("`softmax` as a hidden activation normalises across a layer's units: legal, "
+                  "but unusual.\n")
+    notes += ("epochs to 99 %: first epoch whose test (or --val-split holdout) accuracy reaches "
              "99 % of the final one. s/epoch: training only, first (compiling) epoch excluded. "
              "Latency: median `predict_on_batch` time.\n")
     md = markdown_table(rows)
