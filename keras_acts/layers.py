@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 import weakref
 
 import keras
@@ -368,8 +369,9 @@ def _where_pos(x, pos, neg, strict=True):
 #: tests check them against the built-ins for float parameters.
 TENSOR_FORMS = {
     "relu": lambda x, negative_slope=0.0, max_value=None, threshold=0.0: (
-        lambda y: y if max_value is None else ops.minimum(y, max_value)
-    )(ops.where(x >= threshold, x, negative_slope * (x - threshold))),
+        (lambda p: p if max_value is None else ops.clip(p, 0.0, max_value))(
+            ops.where(x > threshold, x, ops.zeros_like(x)))
+        - negative_slope * ops.relu(threshold - x)),
     "leaky_relu": lambda x, negative_slope=0.2: ops.where(x > 0, x, negative_slope * x),
     "elu": lambda x, alpha=1.0: ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0))),
     "celu": lambda x, alpha=1.0: ops.where(
@@ -381,6 +383,36 @@ TENSOR_FORMS = {
     "threshold": lambda x, threshold=0.0, default_value=0.0: ops.where(
         x > threshold, x, default_value * ops.ones_like(x)),
 }
+
+
+def _soft_exponential(x, alpha=0.0):
+    """The catalogue form, plus its first-order expansion x + alpha (1 + x^2 / 2) for
+    |alpha| < 1e-3: the catalogue's identity branch at alpha = 0 has zero gradient
+    w.r.t. alpha, so an alpha initialised at 0 (the identity) would never learn."""
+    small = ops.abs(alpha) < 1e-3
+    safe = ops.where(small, ops.ones_like(alpha), alpha)
+    return ops.where(small, x + alpha * (1.0 + 0.5 * x * x),
+                     CATALOGUE["soft_exponential"].fn(x, alpha=safe))
+
+
+#: Learnable uses these instead of ``Entry.fn``: the Keras built-ins above, and
+#: catalogue formulas whose parameter gradient vanishes where it should not.
+OVERRIDES = {**TENSOR_FORMS, "soft_exponential": _soft_exponential}
+
+#: (entry, parameter) pairs the output is piecewise constant in: the gradient is
+#: zero almost everywhere, so they do not learn by backpropagation (a warning).
+#: Value: when that holds, given the parameter values and the learned names.
+ZERO_GRADIENT = {
+    ("binary_step", "threshold"): lambda p, learn: True,
+    ("hard_shrink", "threshold"): lambda p, learn: True,
+    ("threshold", "threshold"): lambda p, learn: True,
+    ("relu", "threshold"): lambda p, learn: p["negative_slope"] == 0 and "negative_slope" not in learn,
+}
+
+
+def zero_gradient_params(name: str, params: dict, learn) -> list:
+    """The learned parameters of ``name`` that get zero gradient almost everywhere."""
+    return [k for k in learn if ZERO_GRADIENT.get((name, k), lambda p, l: False)(params, learn)]
 
 
 def learnable_entries() -> list[str]:
@@ -458,7 +490,14 @@ class Learnable(ActivationLayer):
         self._full_params = full
         self.regularizer = keras.regularizers.get(regularizer)
         self.init_family = e.init
-        self._fn = TENSOR_FORMS.get(e.name, e.fn) if e.keras_builtin else e.fn
+        self._fn = OVERRIDES.get(e.name, e.fn)
+        dead = zero_gradient_params(e.name, full, self.learn)
+        if dead:
+            warnings.warn(
+                f"Learnable({e.name!r}): {dead} get zero gradient almost everywhere "
+                f"({e.name} is piecewise constant in them); they will not move during training.",
+                stacklevel=2,
+            )
 
     # for keras_acts.initializer_for
     @property
