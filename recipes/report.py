@@ -1,0 +1,407 @@
+"""``report.md`` for an activation-comparison output directory (``recipes.compare --out``).
+
+``write_report(out_dir)`` reads what ``recipes.compare`` wrote there (``results.json``,
+``config.json``, ``runs/<activation>-seed<k>.json`` with per-epoch ``history`` and the
+``keras_acts.diagnostics.GradientFlow`` history under ``diagnostics``, ``learning_curves_*.png``)
+and writes ``report.md`` next to them with
+
+* the results table (mean ± 95 % CI over seeds),
+* learning curves (compare's PNGs; drawn from the run histories if they are missing),
+* gradient flow: kernel-gradient norm per layer per activation, before and after training,
+  and the first/last-layer ratio,
+* dead and saturated units per activation (definitions in ``keras_acts.diagnostics``),
+* the activation gallery (f and f') and properties of the activations compared
+  (``keras_acts.plot``).
+
+Figures go to ``report_files/`` and are embedded by relative path; every link in the report
+points to a file that exists. Without matplotlib the report has the tables only.
+
+    python -m recipes.report runs/mnist-mlp          # (re)write the report of a finished grid
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["write_report", "load_runs", "diagnostics_summary", "FIGURES"]
+
+FIGURES = "report_files"
+_COMPARE_CURVES = ("learning_curves_accuracy.png", "learning_curves_loss.png")
+
+
+# ----------------------------------------------------------------------------- reading
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def load_runs(out_dir) -> dict[str, list[dict]]:
+    """activation display name -> its finished run records (seed order)."""
+    runs: dict[str, list[dict]] = {}
+    folder = Path(out_dir) / "runs"
+    for p in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        rec = _read_json(p)
+        if not isinstance(rec, dict) or rec.get("status", "done") != "done":
+            continue
+        name = rec.get("activation") or p.stem.rsplit("-seed", 1)[0]
+        runs.setdefault(name, []).append(rec)
+    for recs in runs.values():
+        recs.sort(key=lambda r: r.get("seed", 0))
+    return runs
+
+
+def _order(results, runs) -> list[str]:
+    names = [r["activation"] for r in (results or {}).get("rows", []) if r.get("activation") in runs]
+    return names + [n for n in runs if n not in names]
+
+
+def _mean(values):
+    v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
+    return float(np.mean(v)) if v else None
+
+
+def diagnostics_summary(recs: list[dict]) -> dict | None:
+    """Mean over seeds of the GradientFlow summary before (first record) and after training
+    (last record): grad-norm ratio first/last layer, dead and saturated fractions, and the
+    per-layer kernel-gradient norms."""
+    from keras_acts.diagnostics import summarize
+
+    hists = [r.get("diagnostics") for r in recs]
+    hists = [h for h in hists if isinstance(h, dict) and h.get("epoch")]
+    if not hists:
+        return None
+    out = {"seeds": len(hists), "epochs": [h["epoch"][-1] for h in hists]}
+    for tag, idx in (("start", 0), ("end", -1)):
+        ss = [summarize(h, idx) for h in hists]
+        for key in ("grad_norm_ratio", "dead_fraction", "saturated_fraction", "loss"):
+            out[f"{key}_{tag}"] = _mean(s[key] for s in ss)
+        out[f"epoch_{tag}"] = ss[0]["epoch"]
+        layers = []
+        for h in hists:
+            names = h["layers"]["kernel"]
+            layers.append([h["grad_norm"][n][idx] for n in names])
+        depth = min(len(x) for x in layers)
+        out[f"grad_norm_{tag}"] = [_mean(x[i] for x in layers) for i in range(depth)]
+    out["time_s"] = _mean(t for h in hists for e, t in zip(h["epoch"], h["time_s"]) if e > 0)
+    return out
+
+
+# ----------------------------------------------------------------------------- figures
+def _figure(width, height):
+    from keras_acts.plot import _matplotlib
+
+    Figure, FigureCanvasAgg = _matplotlib()
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    os.replace(tmp, path)
+    return path
+
+
+def _learning_curves(order, runs, path: Path) -> Path | None:
+    fig = _figure(11, 4.2)
+    ax_acc, ax_loss = fig.subplots(1, 2)
+    drawn = False
+    for i, name in enumerate(order):
+        hs = [r.get("history") or {} for r in runs[name]]
+        for ax, key, style in ((ax_acc, "val_accuracy", "-"), (ax_loss, "loss", "-"),
+                               (ax_loss, "val_loss", "--")):
+            series = [h.get(key) or [] for h in hs]
+            n = min((len(s) for s in series), default=0)
+            if n == 0:
+                continue
+            mean = np.nanmean(np.array([s[:n] for s in series], np.float64), axis=0)
+            ax.plot(np.arange(1, n + 1), mean, style, color=f"C{i % 10}", marker="o", ms=3,
+                    label=name if style == "-" else None)
+            drawn = True
+    if not drawn:
+        return None
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="accuracy (mean over seeds)")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss (solid: train, dashed: validation)")
+    ax_loss.set_yscale("log")
+    for ax in (ax_acc, ax_loss):
+        ax.grid(alpha=0.3)
+    ax_loss.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    return _save(fig, path)
+
+
+def _gradient_flow(order, diag, path: Path) -> Path | None:
+    names = [n for n in order if diag.get(n)]
+    if not names:
+        return None
+    phases = [("start", "before training"), ("end", "after training")]
+    if all(diag[n]["epoch_start"] == diag[n]["epoch_end"] for n in names):
+        phases = [("end", "")]
+    fig = _figure(5.2 * len(phases) + 1.6, 4.2)
+    axes = fig.subplots(1, len(phases), squeeze=False)[0]
+    lo, hi = np.inf, 0.0
+    for ax, (tag, label) in zip(axes, phases):
+        for i, name in enumerate(names):
+            norms = np.array([np.nan if v is None else v for v in diag[name][f"grad_norm_{tag}"]])
+            norms[norms <= 0] = np.nan
+            if np.all(np.isnan(norms)):
+                continue
+            lo, hi = min(lo, np.nanmin(norms)), max(hi, np.nanmax(norms))
+            ax.plot(np.arange(1, len(norms) + 1), norms, marker="o", ms=3, color=f"C{i % 10}",
+                    ls=("-", "--", ":")[(i // 10) % 3], label=name)
+        epoch = diag[names[0]][f"epoch_{tag}"]
+        ax.set_title(f"{label} (epoch {epoch})" if label else f"epoch {epoch}")
+        ax.set_yscale("log")
+        ax.set_xlabel("layer with a kernel (1 = input side)")
+        ax.grid(alpha=0.3, which="both")
+    if not np.isfinite(lo):
+        return None
+    axes[0].set_ylabel("‖∂loss/∂kernel‖ on the probe batch")
+    for ax in axes:
+        ax.set_ylim(lo / 2, hi * 2)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    return _save(fig, path)
+
+
+def _dead_saturated(order, diag, path: Path) -> Path | None:
+    names = [n for n in order if diag.get(n)]
+    keys = [f"{k}_fraction_{t}" for k in ("dead", "saturated") for t in ("start", "end")]
+    if not names or all(diag[n][k] is None for n in names for k in keys):
+        return None
+    fig = _figure(max(8.0, 1.1 * len(names) + 2.5), 3.8)
+    axes = fig.subplots(1, 2)
+    x = np.arange(len(names))
+    w = 0.38
+    top = max([100 * (diag[n][k] or 0.0) for n in names for k in keys] + [0.0])
+    for ax, kind, color, title in (
+            (axes[0], "dead", "C3", "dead units"),
+            (axes[1], "saturated", "C0", "saturated units (mean |f′| < 0.01)")):
+        for j, (tag, label, alpha) in enumerate((("start", "before training", 0.4),
+                                                  ("end", "after training", 1.0))):
+            vals = [diag[n][f"{kind}_fraction_{tag}"] for n in names]
+            ys = [100 * (v or 0.0) for v in vals]
+            bars = ax.bar(x + (j - 0.5) * w, ys, w, color=color, alpha=alpha, label=label)
+            for b, v, y in zip(bars, vals, ys):
+                ax.annotate("n/a" if v is None else f"{y:.0f}", (b.get_x() + w / 2, y),
+                            ha="center", va="bottom", fontsize=7, xytext=(0, 1),
+                            textcoords="offset points")
+        ax.set_xticks(x, names, rotation=30, ha="right")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylim(0, min(105.0, max(10.0, 1.25 * top)))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
+    axes[0].set_ylabel("% of hidden units")
+    return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------- markdown
+def _pct(v):
+    return "–" if v is None else f"{100 * v:.1f}"
+
+
+def _sci(v):
+    return "–" if v is None else f"{v:.3g}"
+
+
+def _pm(mean, ci, scale=100.0, digits=2):
+    if mean is None or not isinstance(mean, (int, float)) or not math.isfinite(mean):
+        return "–"
+    s = f"{mean * scale:.{digits}f}"
+    if isinstance(ci, (int, float)) and math.isfinite(ci):
+        s += f" ± {ci * scale:.{digits}f}"
+    return s
+
+
+def _results_table(results) -> str:
+    rows = results.get("rows", [])
+    lines = ["| # | activation | test acc. (%) | test loss | epochs to 99 % | s/epoch | seeds |",
+             "|--:|---|--:|--:|--:|--:|--:|"]
+    for i, r in enumerate(rows, 1):
+        div = f" ({r['diverged_runs']} diverged)" if r.get("diverged_runs") else ""
+        e99, spe = r.get("epochs_to_99pct"), r.get("train_seconds_per_epoch")
+        lines.append(
+            f"| {i} | `{r.get('activation')}`{div} "
+            f"| {_pm(r.get('test_accuracy_mean'), r.get('test_accuracy_ci95'))} "
+            f"| {_pm(r.get('test_loss_mean'), r.get('test_loss_ci95'), 1.0, 4)} "
+            f"| {'–' if not _finite(e99) else f'{e99:.1f}'} "
+            f"| {'–' if not _finite(spe) else f'{spe:.2f}'} | {r.get('seeds', '–')} |")
+    return "\n".join(lines) + "\n"
+
+
+def _finite(v):
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def _diag_table(order, diag) -> str:
+    lines = ["| activation | grad ratio first/last, start | grad ratio, end | dead % start "
+             "| dead % end | saturated % start | saturated % end | probe cost (s) |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for n in order:
+        d = diag.get(n)
+        if not d:
+            lines.append(f"| `{n}` | – | – | – | – | – | – | – |")
+            continue
+        cost = "–" if d["time_s"] is None else f"{d['time_s']:.3f}"
+        lines.append(
+            f"| `{n}` | {_sci(d['grad_norm_ratio_start'])} | {_sci(d['grad_norm_ratio_end'])} "
+            f"| {_pct(d['dead_fraction_start'])} | {_pct(d['dead_fraction_end'])} "
+            f"| {_pct(d['saturated_fraction_start'])} | {_pct(d['saturated_fraction_end'])} "
+            f"| {cost} |")
+    return "\n".join(lines) + "\n"
+
+
+def _catalogue_names(order) -> tuple[list[str], list[str]]:
+    from keras_acts import CATALOGUE
+
+    names, other = [], []
+    for display in order:
+        base = display.split(":")[0]
+        if base in CATALOGUE:
+            if base not in names:
+                names.append(base)
+        else:
+            other.append(display)
+    return names, other
+
+
+def _link(out: Path, target: str, text: str | None = None, image: bool = False) -> str:
+    """A Markdown link / image to ``target`` (relative to ``out``), only if it exists."""
+    if not (out / target).exists():
+        return ""
+    rel = target.replace(os.sep, "/").replace(" ", "%20")
+    return f"![{text or target}]({rel})" if image else f"[{text or target}]({rel})"
+
+
+def write_report(out_dir, *, gallery: bool = True) -> Path:
+    """Write ``report.md`` into ``out_dir`` (see the module docstring); returns its path."""
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise FileNotFoundError(f"no such output directory: {out}")
+    results = _read_json(out / "results.json") or {}
+    config = _read_json(out / "config.json") or results.get("config") or {}
+    runs = load_runs(out)
+    order = _order(results, runs)
+    figs = out / FIGURES
+    try:
+        import matplotlib  # noqa: F401
+
+        plotting = True
+    except ImportError:
+        plotting = False
+
+    diag = {}
+    for name in order:
+        try:
+            diag[name] = diagnostics_summary(runs[name])
+        except (KeyError, IndexError, TypeError, ValueError):
+            diag[name] = None
+
+    ds, model = config.get("dataset", "?"), config.get("model", "?")
+    md = [f"# Activation comparison report: {ds} / {model}\n"]
+    bits = [f"{k} {config[k]}" for k in ("epochs", "batch_size", "optimizer", "lr", "backend")
+            if config.get(k) is not None]
+    if config.get("n_train"):
+        bits.insert(0, f"{config['n_train']} training / {config.get('n_test', '?')} test images")
+    if bits:
+        md.append(", ".join(bits) + ".\n")
+    files = [_link(out, f) for f in ("results.md", "results.csv", "results.json", "config.json")]
+    files = [f for f in files if f]
+    if (out / "runs").is_dir():
+        files.append(_link(out, "runs", "runs/ (one JSON per run)"))
+    if files:
+        md.append("Files: " + " · ".join(files) + "\n")
+
+    md.append("## Results\n")
+    if results.get("rows"):
+        md.append("Mean ± 95 % confidence interval over seeds (no interval with one seed); "
+                  "sorted by test accuracy.\n")
+        md.append(_results_table(results))
+    else:
+        md.append("No `results.json` yet (no finished runs).\n")
+
+    md.append("## Learning curves\n")
+    curves = [f for f in _COMPARE_CURVES if (out / f).is_file()]
+    if not curves and plotting and runs:
+        p = _learning_curves(order, runs, figs / "learning_curves.png")
+        curves = [p.relative_to(out).as_posix()] if p else []
+    md += [_link(out, c, c.rsplit("/", 1)[-1][:-4].replace("_", " "), image=True) + "\n"
+           for c in curves] or ["No learning curves (no per-epoch history or no matplotlib).\n"]
+
+    md.append("## Gradient flow\n")
+    if any(diag.values()):
+        md.append(
+            "Kernel-gradient norm ‖∂loss/∂W‖ of every Dense/Conv layer on a fixed probe batch "
+            "(`keras_acts.diagnostics.GradientFlow`), mean over seeds. A ratio first/last "
+            "layer ≪ 1 means the gradient vanishes on its way back to the input.\n")
+        if plotting:
+            p = _gradient_flow(order, diag, figs / "gradient_flow.png")
+            if p:
+                md.append(_link(out, p.relative_to(out).as_posix(), "gradient flow", True) + "\n")
+        md.append("## Dead and saturated units\n")
+        md.append(
+            "Hidden units only, unit-weighted over layers, mean over seeds. *Dead*: output "
+            "≤ 0 for every probe sample (activations whose range starts at 0) or constant "
+            "over the probe batch. *Saturated*: mean |f′(pre-activation)| over the probe batch "
+            "< 0.01 (dead ReLU units count as saturated too); – for non-elementwise "
+            "activations. *start* = before training, *end* = after the last epoch; probe cost "
+            "= seconds per measurement.\n")
+        if plotting:
+            p = _dead_saturated(order, diag, figs / "dead_saturated.png")
+            if p:
+                md.append(_link(out, p.relative_to(out).as_posix(), "dead and saturated units",
+                                True) + "\n")
+        md.append(_diag_table(order, diag))
+    else:
+        md.append("No diagnostics recorded (runs made with `--no-diagnostics`, or "
+                  "`keras_acts.diagnostics` unavailable).\n")
+
+    md.append("## The activations\n")
+    names, other = _catalogue_names(order)
+    if names:
+        if gallery and plotting:
+            from keras_acts import plot
+
+            [p] = plot.gallery(names, figs / "activations.png", cols=min(4, len(names)),
+                               formats=("png",))
+            md.append("f (solid) and its derivative f′ (dashed) at the default parameters "
+                      "(`keras_acts.plot`).\n")
+            md.append(_link(out, p.relative_to(out).as_posix(), "activation gallery", True) + "\n")
+        from keras_acts.plot import properties_table
+
+        md.append(properties_table(names))
+    if other:
+        md.append("\nNot in the catalogue (learnable layers or custom): "
+                  + ", ".join(f"`{o}`" for o in other) + ".\n")
+
+    text = "\n".join(md)
+    tmp = out / f".report.{os.getpid()}.tmp.md"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, out / "report.md")
+    return out / "report.md"
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
+        print("usage: python -m recipes.report OUT_DIR\n\nWrite OUT_DIR/report.md from the "
+              "results of `python -m recipes.compare --out OUT_DIR`.")
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    try:
+        print(write_report(argv[0]))
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
