@@ -85,10 +85,10 @@ class Entry:
     fn: Callable  # fn(x, **params) -> tensor, keras.ops only
     grad: Callable | None  # analytic f'(x, **params); None if not elementwise
     formula: str
-    range: tuple[float, float]
+    range: tuple[float, float]  # tight bounds of f (default parameters)
     monotonic: bool
-    smooth: bool
-    zero_centred: bool
+    smooth: bool  # f' continuous (C1) with the default parameters
+    zero_centred: bool  # f(0) == 0 and f takes both signs
     init: str  # 'he' | 'lecun' | 'glorot' | 'gain' (see keras_acts.init)
     reference: str
     params: Mapping[str, Param] = field(default_factory=dict)
@@ -148,13 +148,13 @@ relu = ops.relu
 
 
 def _dsig(z):
-    s = ops.sigmoid(z)
-    return s * (1.0 - s)
+    # s(1 - s) with 1 - s = sigmoid(-z): no cancellation once sigmoid(z) rounds to 1
+    return ops.sigmoid(z) * ops.sigmoid(-z)
 
 
 def _dtanh(z):
-    t = ops.tanh(z)
-    return 1.0 - t * t
+    # 1 - tanh(z)^2 = 4 sigmoid(2z) sigmoid(-2z): relative accuracy also where tanh rounds to +-1
+    return 4.0 * ops.sigmoid(2.0 * z) * ops.sigmoid(-2.0 * z)
 
 
 def _ind(cond, x):
@@ -172,7 +172,20 @@ def _neg(x):
 
 def _swish_grad(x, beta):
     s = ops.sigmoid(beta * x)
-    return s + beta * x * s * (1.0 - s)
+    # x * (s * (1 - s)) first: 0 for huge |x| (beta * x alone may overflow: inf * 0)
+    return s + (x * (s * ops.sigmoid(-beta * x))) * beta
+
+
+def _x_over_sqrt(x, a=1.0, c=1.0):
+    """x / sqrt(c + a x^2) without overflowing x^2 (|x| > 1.8e19 in float32).
+
+    With m = max(|x|, 1) this is (x/m) / sqrt(c/m^2 + a (x/m)^2): the same value,
+    and for |x| > 1 no intermediate exceeds max(a, c). The floor only matters for
+    c = 0 at x = 0, where it gives the limit from the x != 0 formula's numerator, 0.
+    """
+    m = ops.maximum(ops.abs(x), 1.0)
+    u = x / m
+    return u * ops.rsqrt(ops.maximum(c / (m * m) + a * u * u, 1e-30))
 
 
 def _split(x, axis=-1):
@@ -188,9 +201,13 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _gelu_tanh_grad(x):
+    # (1 + tanh u)/2 = sigmoid(2u), (1 - tanh^2 u)/2 = 2 sigmoid(2u) sigmoid(-2u): no
+    # cancellation for x << 0. Beyond |x| = 20 the second term underflows to 0, so x is
+    # clipped there to keep x*(1 + 3c x^2) finite (no 0 * inf) for huge |x|.
     u = _C_GELU * (x + 0.044715 * x * x * x)
-    t = ops.tanh(u)
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _C_GELU * (1.0 + 3 * 0.044715 * x * x)
+    s = ops.sigmoid(2.0 * u)
+    xc = ops.clip(x, -20.0, 20.0)
+    return s + 2.0 * xc * s * ops.sigmoid(-2.0 * u) * _C_GELU * (1.0 + 3 * 0.044715 * xc * xc)
 
 
 def _gelu_grad(x, approximate=False):
@@ -237,7 +254,8 @@ _add("leaky_relu", A.leaky_relu,
      params=SLOPE, keras_builtin=True)
 _add("elu", A.elu,
      lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), alpha * ops.exp(_neg(x))),
-     "x if x > 0 else a*(e^x - 1)", (-1, INF), True, False, True, HE, "Clevert et al. 2015",
+     "x if x > 0 else a*(e^x - 1)", (-1, INF), True, True, True, HE,  # C1 at the default a = 1
+     "Clevert et al. 2015",
      params={"alpha": P(1.0, ge=0.0)}, keras_builtin=True)
 _add("celu", A.celu,
      lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), ops.exp(_neg(x) / alpha)),
@@ -285,11 +303,11 @@ _add("tanh_shrink", A.tanh_shrink, lambda x: ops.square(ops.tanh(x)), "x - tanh(
      True, GAIN, "torch.nn.Tanhshrink", keras_builtin=True)
 _add("log_sigmoid", A.log_sigmoid, lambda x: ops.sigmoid(-x), "-softplus(-x)", (-INF, 0), True,
      True, False, GLOROT, "log of the logistic function", keras_builtin=True)
-_add("mish", A.mish, lambda x: _mish_like_grad(x), "x*tanh(softplus(x))", (-0.3088, INF), False,
+_add("mish", A.mish, lambda x: _mish_like_grad(x), "x*tanh(softplus(x))", (-0.3089, INF), False,
      True, False, HE, "Misra 2019", keras_builtin=True)
 _add("sparse_plus", A.sparse_plus,
      lambda x: ops.where(x >= 1, ops.ones_like(x), 0.5 * ops.clip(x + 1.0, 0.0, 2.0)),
-     "0 | (x+1)^2/4 | x", (0, INF), True, False, False, HE, "Martins & Astudillo 2016 (sparsemax)",
+     "0 | (x+1)^2/4 | x", (0, INF), True, True, False, HE, "Martins & Astudillo 2016 (sparsemax)",
      keras_builtin=True)
 _add("sparse_sigmoid", A.sparse_sigmoid, lambda x: 0.5 * _ind(ops.abs(x) < 1, x),
      "clip((x+1)/2, 0, 1)", (0, 1), True, False, False, GLOROT, "Martins & Astudillo 2016",
@@ -337,22 +355,30 @@ _add("binary_step_ste", _step_ste,
 _add("swish_x", lambda x, beta=1.0: x * sig(beta * x), _swish_grad, "x*sigmoid(beta*x)",
      (-0.2785, INF), False, True, False, HE, "Ramachandran et al. 2017, Searching for Activation Functions",
      params={"beta": P(1.0, ge=0.0)})
-_add("eswish", lambda x, beta=1.375: beta * x * sig(x),
+_add("eswish", lambda x, beta=1.375: beta * (x * sig(x)),
      lambda x, beta=1.375: beta * _swish_grad(x, 1.0), "beta*x*sigmoid(x)", (-0.3829, INF), False,
      True, False, HE, "Alcaide 2018, E-swish", params={"beta": P(1.375, gt=0.0)})
-_add("gelu_tanh", lambda x: ops.gelu(x, approximate=True), _gelu_tanh_grad,
-     "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715x^3)))", (-0.17, INF), False, True, False, HE,
+
+
+def _gelu_tanh(x):
+    # x/2 (1 + tanh u) = x sigmoid(2u): relative accuracy for x << 0, where 1 + tanh(u)
+    # cancels (and so does its autodiff gradient)
+    return x * sig(2.0 * _C_GELU * (x + 0.044715 * x * x * x))
+
+
+_add("gelu_tanh", _gelu_tanh, _gelu_tanh_grad,
+     "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715x^3)))", (-0.1701, INF), False, True, False, HE,
      "Hendrycks & Gimpel 2016 (tanh approximation)")
 _add("quick_gelu", lambda x: x * sig(1.702 * x), lambda x: _swish_grad(x, 1.702),
      "x*sigmoid(1.702x)", (-0.164, INF), False, True, False, HE,
      "Hendrycks & Gimpel 2016; Radford et al. 2021 (CLIP)")
 _add("lisht", lambda x: x * ops.tanh(x), lambda x: ops.tanh(x) + x * _dtanh(x), "x*tanh(x)",
      (0, INF), False, True, False, HE, "Roy et al. 2019, LiSHT")
-_add("isru", lambda x, alpha=1.0: x * ops.rsqrt(1.0 + alpha * x * x),
+_add("isru", lambda x, alpha=1.0: _x_over_sqrt(x, alpha),
      lambda x, alpha=1.0: ops.power(ops.rsqrt(1.0 + alpha * x * x), 3.0),
      "x/sqrt(1 + a*x^2)", (-1, 1), True, True, True, GLOROT,
      "Carlile et al. 2017, ISRLU", params={"alpha": P(1.0, gt=0.0)})
-_add("isrlu", lambda x, alpha=1.0: ops.where(x >= 0, x, _neg(x) * ops.rsqrt(1.0 + alpha * ops.square(_neg(x)))),
+_add("isrlu", lambda x, alpha=1.0: ops.where(x >= 0, x, _x_over_sqrt(_neg(x), alpha)),
      lambda x, alpha=1.0: ops.where(x >= 0, ops.ones_like(x),
                                     ops.power(ops.rsqrt(1.0 + alpha * ops.square(_neg(x))), 3.0)),
      "x if x >= 0 else x/sqrt(1 + a*x^2)", (-1, INF), True, True, True, HE,
@@ -367,8 +393,19 @@ def _sqnl(x):
 _add("sqnl", _sqnl, lambda x: 1.0 - 0.5 * ops.abs(ops.clip(x, -2.0, 2.0)),
      "x -/+ x^2/4 on [-2, 2], clipped to +-1 outside", (-1, 1), True, True, True, GLOROT,
      "Wuraola & Patel 2018, SQNL")
-_add("bent_identity", lambda x: 0.5 * (ops.sqrt(x * x + 1.0) - 1.0) + x,
-     lambda x: 1.0 + 0.5 * x * ops.rsqrt(x * x + 1.0), "(sqrt(x^2 + 1) - 1)/2 + x", R, True,
+
+
+def _bent_identity(x):
+    # sqrt(x^2 + 1) - 1 = x^2/(sqrt(x^2 + 1) + 1) (no cancellation near 0), and
+    # sqrt(x^2 + 1) = m sqrt((x/m)^2 + 1/m^2), m = max(|x|, 1) (no overflow of x^2)
+    m = ops.maximum(ops.abs(x), 1.0)
+    u = x / m
+    r = m * ops.sqrt(u * u + 1.0 / (m * m))
+    return x + 0.5 * (x / (r + 1.0)) * x
+
+
+_add("bent_identity", _bent_identity,
+     lambda x: 1.0 + 0.5 * _x_over_sqrt(x), "(sqrt(x^2 + 1) - 1)/2 + x", R, True,
      True, False, GAIN, "bent identity (Echo)")
 _add("elish", lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * sig(x),
      lambda x: ops.where(x >= 0, _swish_grad(x, 1.0),
@@ -386,7 +423,18 @@ _add("hard_elish", lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * _hsig01(
      + ops.where(x >= 0, ops.ones_like(x), ops.exp(_neg(x))) * _hsig01(x),
      "x*hs(x) if x >= 0 else (e^x - 1)*hs(x), hs = clip((x+1)/2, 0, 1)", (-0.0997, INF), False,
      False, False, HE, "Basirat & Roth 2018, HardELiSH")
-_add("soft_clipping", lambda x, alpha=0.5: (ops.softplus(alpha * x) - ops.softplus(alpha * (x - 1.0))) / alpha,
+
+
+def _soft_clipping(x, alpha=0.5):
+    # softplus(ax) - softplus(ax - a) cancels to 0 once ax - a rounds to ax (x ~ 1e8 in
+    # float32); with softplus(z) = z + softplus(-z) the upper half becomes
+    # a + softplus(-ax) - softplus(a - ax), which has no cancellation.
+    lo = ops.softplus(alpha * x) - ops.softplus(alpha * (x - 1.0))
+    hi = alpha + ops.softplus(-alpha * x) - ops.softplus(alpha * (1.0 - x))
+    return ops.where(x >= 0.5, hi, lo) / alpha
+
+
+_add("soft_clipping", _soft_clipping,
      lambda x, alpha=0.5: sig(alpha * x) - sig(alpha * (x - 1.0)),
      "log((1 + e^(a*x))/(1 + e^(a*(x-1))))/a", (0, 1), True, True, False, GLOROT,
      "Klimek & Perelstein 2018, soft clipping", params={"alpha": P(0.5, gt=0.0)})
@@ -400,7 +448,7 @@ def _aria2_grad(x, alpha=1.5, beta=0.5):
     return ops.exp(-alpha * ops.softplus(-beta * x)) * (1.0 + alpha * beta * x * sig(-beta * x))
 
 
-_add("aria2", _aria2, _aria2_grad, "x*sigmoid(beta*x)^alpha", (-0.2799, INF), False, True, False, HE,
+_add("aria2", _aria2, _aria2_grad, "x*sigmoid(beta*x)^alpha", (-0.2800, INF), False, True, False, HE,
      "Patwardhan et al. 2019, ARiA (Richard's curve)",
      params={"alpha": P(1.5, gt=0.0), "beta": P(0.5, gt=0.0)})
 _add("fts", lambda x, T=-0.2: relu(x) * sig(x) + T,
@@ -435,7 +483,8 @@ _add("soft_exponential", _softexp, _softexp_grad,
      "-log(1 - a(x + a))/a if a < 0; x if a = 0; (e^(ax) - 1)/a + a if a > 0", R, True, True,
      False, GAIN, "Godfrey & Gashler 2015, soft exponential", params={"alpha": P(0.0)})
 _add("snake", lambda x, alpha=1.0: x + ops.square(ops.sin(alpha * x)) / alpha,
-     lambda x, alpha=1.0: 1.0 + ops.sin(2.0 * alpha * x), "x + sin^2(a*x)/a", R, True, True,
+     lambda x, alpha=1.0: 1.0 + 2.0 * ops.sin(alpha * x) * ops.cos(alpha * x),  # 2ax may overflow
+     "x + sin^2(a*x)/a", R, True, True,
      False, HE, "Ziyin et al. 2020, Neural networks fail to learn periodic functions",
      params={"alpha": P(1.0, gt=0.0)})
 
@@ -446,11 +495,10 @@ def _tanh_exp(x):
 
 def _tanh_exp_grad(x):
     e = ops.exp(ops.minimum(x, 20.0))
-    t = ops.tanh(e)
-    return t + x * e * (1.0 - t * t)
+    return ops.tanh(e) + x * (e * _dtanh(e))  # e * sech^2(e) -> 0 before x * e overflows
 
 
-_add("tanh_exp", _tanh_exp, _tanh_exp_grad, "x*tanh(e^x)", (-0.3532, INF), False, True, False, HE,
+_add("tanh_exp", _tanh_exp, _tanh_exp_grad, "x*tanh(e^x)", (-0.3533, INF), False, True, False, HE,
      "Liu & Di 2020, TanhExp")
 _add("logish", lambda x: x * ops.log1p(sig(x)),
      lambda x: ops.log1p(sig(x)) + x * _dsig(x) / (1.0 + sig(x)), "x*log(1 + sigmoid(x))",
@@ -470,11 +518,11 @@ _add("smish", lambda x: x * ops.tanh(ops.log1p(sig(x))), _smish_grad,
 
 def _serf_grad(x):
     sp = ops.softplus(x)
-    return ops.erf(sp) + x * (2.0 / math.sqrt(math.pi)) * ops.exp(-sp * sp) * sig(x)
+    return ops.erf(sp) + x * (ops.exp(-sp * sp) * sig(x) * (2.0 / math.sqrt(math.pi)))
 
 
 _add("serf", lambda x: x * ops.erf(ops.softplus(x)), _serf_grad, "x*erf(softplus(x))",
-     (-0.3484, INF), False, True, False, HE, "Nag & Bhattacharyya 2021, SERF")
+     (-0.3485, INF), False, True, False, HE, "Nag & Bhattacharyya 2021, SERF")
 _add("gcu", lambda x: x * ops.cos(x), lambda x: ops.cos(x) - x * ops.sin(x), "x*cos(x)", R, False,
      True, True, GAIN, "Noel et al. 2021, Growing Cosine Unit")
 _add("penalized_tanh", lambda x, a=0.25: ops.where(x > 0, ops.tanh(x), a * ops.tanh(x)),
@@ -492,7 +540,7 @@ _add("star_relu", lambda x, s=0.8944, b=-0.4472: s * ops.square(relu(x)) + b,
 _add("sine", lambda x, w0=1.0: ops.sin(w0 * x), lambda x, w0=1.0: w0 * ops.cos(w0 * x),
      "sin(w0*x)", (-1, 1), False, True, True, GAIN, "Sitzmann et al. 2020, SIREN",
      params={"w0": P(1.0, gt=0.0)})
-_add("gaussian", lambda x: ops.exp(-x * x), lambda x: -2.0 * x * ops.exp(-x * x), "e^(-x^2)",
+_add("gaussian", lambda x: ops.exp(-x * x), lambda x: -2.0 * (x * ops.exp(-x * x)), "e^(-x^2)",
      (0, 1), False, True, False, GAIN, "radial basis function")
 _add("hard_mish", lambda x: 0.5 * x * ops.clip(x + 2.0, 0.0, 2.0),
      lambda x: 0.5 * ops.clip(x + 2.0, 0.0, 2.0) + 0.5 * x * _ind((x > -2) & (x < 0), x),
@@ -529,8 +577,10 @@ def _gated(gate):
     return fn
 
 
-_add("geglu", _gated(ops.gelu), None, "a*gelu(b), [a, b] = split(x, 2, axis=-1)", R, False, True,
-     False, GAIN, "Shazeer 2020, GLU Variants Improve Transformer", elementwise=False)
+# gelu = the exact (erf) GELU, as the catalogue's `gelu` (ops.gelu defaults to the tanh form)
+_add("geglu", _gated(lambda b: ops.gelu(b, approximate=False)), None,
+     "a*gelu(b), [a, b] = split(x, 2, axis=-1)", R, False, True, False, GAIN,
+     "Shazeer 2020, GLU Variants Improve Transformer", elementwise=False)
 _add("swiglu", _gated(ops.silu), None, "a*silu(b), [a, b] = split(x, 2, axis=-1)", R, False, True,
      False, GAIN, "Shazeer 2020, GLU Variants Improve Transformer", elementwise=False)
 _add("reglu", _gated(ops.relu), None, "a*relu(b), [a, b] = split(x, 2, axis=-1)", R, False, False,
@@ -541,9 +591,9 @@ _add("arctan", ops.arctan, lambda x: 1.0 / (1.0 + x * x), "arctan(x)", (-math.pi
 _add("shifted_softplus", lambda x: ops.softplus(x) - math.log(2.0), lambda x: sig(x),
      "log(1 + e^x) - log 2", (-math.log(2.0), INF), True, True, True, HE,
      "Schütt et al. 2017, SchNet")
-_add("dsilu", lambda x: sig(x) * (1.0 + x * (1.0 - sig(x))),
+_add("dsilu", lambda x: sig(x) * (1.0 + x * sig(-x)),  # 1 - sigmoid(x) = sigmoid(-x), no cancellation
      lambda x: _dsig(x) * (2.0 + x * (1.0 - 2.0 * sig(x))), "sigmoid(x)*(1 + x*(1 - sigmoid(x)))",
-     (-0.0998, 1.0998), False, True, False, GLOROT, "Elfwing et al. 2017 (derivative of SiLU)")
+     (-0.0999, 1.0999), False, True, False, GLOROT, "Elfwing et al. 2017 (derivative of SiLU)")
 _add("weighted_tanh", lambda x, weight=1.0: ops.tanh(weight * x),
      lambda x, weight=1.0: weight * _dtanh(weight * x), "tanh(w*x)", (-1, 1), True, True, True,
      GLOROT, "Echo: weighted tanh", params={"weight": P(1.0, gt=0.0)})
