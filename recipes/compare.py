@@ -62,7 +62,7 @@ QUICK = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish", "gelu
 #: Presets fill in whatever is not given on the command line.
 PRESETS = {
     "quick": dict(dataset="mnist", model="mlp", activations=QUICK, seeds=2, epochs=3,
-                  train_subset=None, test_subset=None, batch_size=128),
+                  train_subset=20000, test_subset=None, batch_size=125),
     "standard": dict(activations=CLASSIC12, seeds=3, epochs=10),
     "full": dict(activations=CLASSIC12, seeds=5, epochs=30),
 }
@@ -72,7 +72,7 @@ PRESETS = {
 RECIPES = {
     "mlp": dict(model_options=dict(depth=2, width=256, dropout=0.0), lr=1e-3, batch_size=128),
     "snn": dict(model_options=dict(depth=4, width=256, dropout=0.05), lr=5e-4, batch_size=128),
-    "cnn": dict(model_options=dict(filters=(32, 64), convs_per_stage=2, batchnorm=False,
+    "cnn": dict(model_options=dict(filters=(32, 64), convs_per_stage=1, batchnorm=False,
                                    dense=128, dropout=0.25, dense_dropout=0.5),
                 lr=1e-3, batch_size=128),
     "resnet": dict(model_options=dict(blocks=3, base_filters=16), lr=2e-3, batch_size=128,
@@ -89,7 +89,7 @@ DEFAULTS = dict(preset="standard", dataset="mnist", model="mlp", seeds=3, epochs
                 val_split=0.0, train_subset=None, test_subset=None, device="auto",
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
                 save_models=True, models_dir="saved_models", kernel_initializer=None,
-                feed="numpy", steps_per_execution=1)
+                feed="numpy", steps_per_execution="auto")
 
 RESULT_COLUMNS = [
     "activation", "test_accuracy_mean", "test_accuracy_ci95", "test_accuracy_std",
@@ -314,19 +314,44 @@ def build_parser() -> argparse.ArgumentParser:
     a("--feed", choices=["numpy", "tfdata"], default=None,
       help="numpy arrays (any backend; default) or tf.data via recipes.data.as_tf_dataset "
            "(TensorFlow only)")
-    a("--steps-per-execution", type=int, default=None,
-      help="training steps per compiled call (fewer Python round trips on small models)")
+    a("--steps-per-execution", type=_spe_arg, default=None, metavar="N|auto",
+      help="training steps per compiled call; auto = 16 on TensorFlow (measured 1.5-2x "
+           "faster epochs for the MLP on a 2-core CPU), 1 on JAX (it unrolls the steps at "
+           "compile time) and torch (Keras requires 1)")
     a("--data-dir", default=None, help="local dataset folder (else $KERAS_ACTS_DATA, tfds, npm)")
     a("--cache-dir", default=None, help="download cache (else $KERAS_ACTS_CACHE)")
     a("--out", default=None, help="output folder (default runs/<dataset>-<model>)")
     a("--models-dir", default=None, help="saved models root (default saved_models)")
-    a("--no-save-models", dest="save_models", action="store_false", default=None)
+    a("--no-save-models", dest="save_models", action="store_false", default=None,
+      help="do not write the .keras files")
     a("--resume", action="store_true", help="skip (activation, seed) runs already finished")
     a("--overwrite", action="store_true", help="delete earlier results in --out first")
     a("--no-diagnostics", dest="diagnostics", action="store_false", default=None,
       help="do not record gradient-flow diagnostics")
     a("--verbose", action="store_true", help="per-epoch Keras progress and data-source logs")
     return p
+
+
+def _spe_arg(text: str):
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a positive integer or 'auto'") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("expected a positive integer or 'auto'")
+    return n
+
+
+def _steps_per_execution(cfg) -> int:
+    import keras
+
+    spe = cfg.get("steps_per_execution", "auto")
+    backend = keras.backend.backend()
+    if spe == "auto":
+        return 16 if backend == "tensorflow" else 1
+    return 1 if backend == "torch" else int(spe)
 
 
 def _parse_option(text: str):
@@ -559,7 +584,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
                             augment=cfg.get("augment"), **cfg["model_options"])
         model.compile(optimizer=_optimizer(cfg, steps), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"], jit_compile=_jit(cfg, placement),
-                      steps_per_execution=int(cfg.get("steps_per_execution") or 1))
+                      steps_per_execution=_steps_per_execution(cfg))
         phases["build"] = time.perf_counter() - t
         t = time.perf_counter()
         fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
@@ -953,6 +978,7 @@ def _plot_curves(cfg, out: Path):
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return
     from .models import parse_activation, slug
@@ -981,6 +1007,7 @@ def _plot_curves(cfg, out: Path):
                 label = name if style == "-" else None
                 ax.plot(np.arange(1, n + 1), mean, style, color=color, label=label, marker="o", ms=3)
         val = "holdout" if cfg.get("val_split") else "test"
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         if which == "accuracy":
             ax.set_ylabel(f"{val} accuracy (mean over seeds)")

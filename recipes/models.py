@@ -9,14 +9,17 @@ Kinds (``KINDS``):
 
 ``mlp``     Flatten -> ``depth`` x [Dense(width) -> (BatchNorm) -> act -> (Dropout)] -> Dense.
 ``cnn``     stages of ``convs_per_stage`` x [Conv3x3 -> (BatchNorm) -> act], max-pool and
-            dropout after each stage, then Dense(dense) -> act -> Dropout -> Dense. Without
-            BatchNorm it is the classic MNIST CNN; ``batchnorm=True`` with three stages is the
-            CIFAR-10 BatchNorm CNN.
+            dropout after each stage, then Dense(dense) -> act -> Dropout -> Dense. The
+            defaults (32 and 64 filters, one conv per stage, no BatchNorm) are the classic
+            Keras MNIST convnet; ``filters=(32, 64, 128), convs_per_stage=2, batchnorm=True``
+            is the CIFAR-10 BatchNorm CNN of the recipes.
 ``resnet``  ResNet v1 for 32x32 images (He et al. 2016, sec. 4.2): 3 stages of
             ``blocks`` basic blocks (6*blocks + 2 layers; blocks=3 is ResNet-20).
 ``snn``     self-normalising MLP (Klambauer et al. 2017): Dense with LeCun-normal kernels
-            (what ``keras_acts.initializer_for("selu")`` returns), no BatchNorm, AlphaDropout.
-            Its native activation is ``selu``; other activations get the same architecture.
+            (what ``keras_acts.initializer_for("selu")`` returns), no BatchNorm, AlphaDropout,
+            standardised inputs (the recipes standardise). With ``selu`` the model is
+            ``keras_acts.snn.snn_mlp``; other activations get the same architecture built here
+            (Dense -> activation -> AlphaDropout) with their own ``initializer_for`` kernels.
 
 The activation can be
 
@@ -49,7 +52,7 @@ KINDS = ("mlp", "cnn", "resnet", "snn")
 #: Per-kind default options of ``build_model`` (the recipes override some per dataset).
 DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0),
-    "cnn": dict(filters=(32, 64), convs_per_stage=2, batchnorm=False, dense=128,
+    "cnn": dict(filters=(32, 64), convs_per_stage=1, batchnorm=False, dense=128,
                 dropout=0.25, dense_dropout=0.5),
     "resnet": dict(blocks=3, base_filters=16),
     "snn": dict(depth=4, width=256, dropout=0.05),
@@ -351,6 +354,19 @@ def _resnet(c: _Ctx, x, num_classes, blocks, base_filters):
 _BUILDERS = {"mlp": _mlp, "cnn": _cnn, "resnet": _resnet, "snn": _snn}
 
 
+def _native_snn(act: ActivationSpec, kernel_initializer, augment) -> bool:
+    """SELU with the SNN defaults: the model comes from ``keras_acts.snn.snn_mlp``."""
+    if act.name != "selu" or kernel_initializer is not None or augment:
+        return False
+    if keras.config.dtype_policy().name != "float32":
+        return False  # our head keeps a float32 softmax under mixed precision
+    try:
+        from keras_acts import snn  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
                 kernel_initializer=None, augment: str | None = None, name: str | None = None,
                 **options) -> keras.Model:
@@ -368,6 +384,11 @@ def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
                         f"known: {sorted(DEFAULTS[kind])}")
     opts = {**DEFAULTS[kind], **options}
     act = resolve_activation(activation)
+    if kind == "snn" and _native_snn(act, kernel_initializer, augment):
+        from keras_acts import snn
+
+        return snn.snn_mlp(tuple(input_shape), int(opts["depth"]), int(opts["width"]),
+                           num_classes, dropout=float(opts["dropout"]), name=name or "snn_selu")
     ctx = _Ctx(act, kernel_initializer)
     inputs = keras.Input(tuple(input_shape))
     x = inputs

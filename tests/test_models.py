@@ -119,3 +119,13 @@ def test_build_model_rejects_unknown():
     with pytest.raises(TypeError, match="widht"):
         build_model("mlp", (8, 8, 1), 3, "relu", widht=3)
     assert set(DEFAULTS) == set(KINDS)
+
+
+def test_snn_selu_comes_from_keras_acts_snn():
+    snn = pytest.importorskip("keras_acts.snn")
+    model = build_model("snn", (8, 8, 1), 3, "selu", depth=2, width=8, dropout=0.05)
+    ref = snn.snn_mlp((8, 8, 1), 2, 8, 3, dropout=0.05)
+    assert [type(l).__name__ for l in model.layers] == [type(l).__name__ for l in ref.layers]
+    assert any(l.name.endswith("alpha_dropout_0") for l in model.layers)
+    other = build_model("snn", (8, 8, 1), 3, "elu", depth=2, width=8, dropout=0.05)
+    assert [type(l).__name__ for l in other.layers] == [type(l).__name__ for l in ref.layers]
