@@ -246,6 +246,8 @@ def overlay(names: Iterable[str] | None = None, path="overlay.png", *, xlim=XLIM
     for i, name in enumerate(names):
         c = curve(name, x)
         kw = dict(color=cmap(i % 10), lw=1.6, ls=styles[(i // 10) % len(styles)])
+        if c.note:  # a slice may coincide with another curve (softmax over [x, 0] = sigmoid)
+            kw.update(ls=":", lw=2.6)
         label = name + ("*" if c.note else "")
         ax_f.plot(c.x, _broken(c.f), label=label, **kw)
         ax_d.plot(c.x, _broken(c.df), label=label, **kw)

@@ -111,6 +111,17 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _plain_log_labels(ax):
+    """Tick labels like 0.5, 2 instead of 5×10⁻¹ on a log axis (minor ones only when the
+    axis spans less than a decade, where there would be no major label at all)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(fmt)
+    lo, hi = ax.get_ylim()
+    ax.yaxis.set_minor_formatter(fmt if lo > 0 and hi / lo < 10 else NullFormatter())
+
+
 def _learning_curves(order, runs, path: Path) -> Path | None:
     fig = _figure(11, 4.2)
     ax_acc, ax_loss = fig.subplots(1, 2)
@@ -132,8 +143,11 @@ def _learning_curves(order, runs, path: Path) -> Path | None:
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="accuracy (mean over seeds)")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss (solid: train, dashed: validation)")
     ax_loss.set_yscale("log")
+    _plain_log_labels(ax_loss)
     for ax in (ax_acc, ax_loss):
         ax.grid(alpha=0.3)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.subplots_adjust(wspace=0.3)
     ax_loss.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
     return _save(fig, path)
 

@@ -158,3 +158,23 @@ def test_real_tiny_compare_writes_a_report(tmp_path):
     assert "report_files/activations.png" in targets
     run = json.loads((out / "runs" / "relu-seed0.json").read_text())
     assert run["diagnostics"]["epoch"] == [0, 1, 2]
+
+
+def test_vanishing_recipe_smoke(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from recipes import vanishing
+    from recipes.data import make_synthetic, preprocess
+
+    ds = make_synthetic("mnist", 96, 32, seed=0)
+    data = (preprocess(ds.x_train), ds.y_train, preprocess(ds.x_test), ds.y_test, 10, "synthetic")
+    monkeypatch.setattr(vanishing, "load_data", lambda args: data)
+    out = tmp_path / "van"
+    assert vanishing.main(["--depth", "3", "--width", "8", "--activations", "sigmoid,selu",
+                           "--probe-size", "32", "--out", str(out)]) == 0
+    md = (out / "vanishing.md").read_text(encoding="utf-8")
+    assert md.count("| naive |") == 2 and md.count("| recommended |") == 2
+    rows = json.loads((out / "vanishing.json").read_text())["rows"]
+    assert [len(r["grad_norm_start"]) for r in rows] == [4] * 4  # 3 hidden + output
+    assert "snn kit" in rows[3]["kernel_initializer"]  # selu, recommended: the SELU kit
+    assert [t for t in link_targets(md) if not (out / t).exists()] == []
+    assert vanishing.main(["--activations", "nope", "--out", str(out)]) == 2
