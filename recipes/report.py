@@ -205,7 +205,8 @@ def _dead_saturated(order, diag, path: Path) -> Path | None:
             ys = [100 * (v or 0.0) for v in vals]
             bars = ax.bar(x + (j - 0.5) * w, ys, w, color=color, alpha=alpha, label=label)
             for b, v, y in zip(bars, vals, ys):
-                ax.annotate("n/a" if v is None else f"{y:.0f}", (b.get_x() + w / 2, y),
+                text = "n/a" if v is None else f"{y:.1f}" if 0 < y < 10 else f"{y:.0f}"
+                ax.annotate(text, (b.get_x() + w / 2, y),
                             ha="center", va="bottom", fontsize=7, xytext=(0, 1),
                             textcoords="offset points")
         ax.set_xticks(x, names, rotation=30, ha="right")
@@ -404,6 +405,7 @@ def write_report(out_dir, *, gallery: bool = True) -> Path:
 
 
 def main(argv=None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) != 1 or argv[0] in ("-h", "--help"):
         print("usage: python -m recipes.report OUT_DIR\n\nWrite OUT_DIR/report.md from the "
