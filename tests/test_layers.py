@@ -495,6 +495,8 @@ LOADER = textwrap.dedent("""
         model = keras.saving.load_model(model_path, safe_mode=True)
         out = model.predict(np.load(x_path), verbose=0)
         np.save(out_path, np.asarray(out))
+        weights = {v.path: keras.ops.convert_to_numpy(v) for v in model.weights}
+        np.savez(out_path + ".weights.npz", **{k.replace("/", "|"): w for k, w in weights.items()})
     print("backend", keras.backend.backend())
 """)
 
@@ -528,6 +530,11 @@ def test_fresh_process_round_trip_every_layer(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"backend {BACKEND}" in proc.stdout
-    for name in models:
+    for name, model in models.items():
         got = np.load(tmp_path / f"{name}.out.npy")
         np.testing.assert_array_equal(got, expected[name], err_msg=name)  # bit-identical
+        loaded = np.load(str(tmp_path / f"{name}.out.npy") + ".weights.npz")
+        assert len(loaded.files) == len(model.weights), name
+        by_shape = sorted((w.shape, w.tobytes()) for w in (loaded[k] for k in loaded.files))
+        mine = sorted((tuple(w.shape), _np(w).tobytes()) for w in model.weights)
+        assert by_shape == mine, f"{name}: weights differ after the fresh-process load"
