@@ -562,7 +562,9 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
     started = _dt.datetime.now().isoformat(timespec="seconds")
     t_run = time.perf_counter()
-    keras.backend.clear_session()
+    keras.backend.clear_session()  # also resets the global dtype policy: set it again
+    policy = cfg.get("dtype_policy") or ("mixed_bfloat16" if cfg.get("mixed_precision") else "float32")
+    keras.mixed_precision.set_dtype_policy(policy)
     keras.utils.set_random_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -657,6 +659,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "config_key": config_key(cfg), "history": history, "metrics": metrics,
         "diagnostics": diag_hist, "model_path": str(mpath) if mpath else None,
         "backend": keras.backend.backend(), "keras_version": keras.__version__,
+        "dtype_policy": policy,
         "device": placement.description if placement is not None else None,
         "validation": "holdout" if cfg.get("val_split") else "test",
         "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -709,7 +712,7 @@ class Progress:
         self.ran += 1
         prefix = "\r\033[K" if self.tty else ""
         w = len(str(self.total))
-        self.stream.write(f"{prefix}{self._bar() if self.tty else ''}[{self.done:{w}d}/{self.total}] "
+        self.stream.write(f"{prefix}{self._bar() + ' ' if self.tty else ''}[{self.done:{w}d}/{self.total}] "
                           f"{label}  {text} | elapsed {_fmt_time(time.perf_counter() - self.t0)} "
                           f"| ETA {self.eta()}\n")
         self.stream.flush()
@@ -826,6 +829,7 @@ def _setup_runtime(cfg):
         enable = getattr(tf.config.experimental, "enable_op_determinism", None)
         if enable is not None:
             enable()
+    cfg["dtype_policy"] = "float32"
     if cfg.get("mixed_precision"):
         gpu = False
         if cfg["backend"] == "tensorflow":
@@ -840,10 +844,9 @@ def _setup_runtime(cfg):
             import torch
 
             gpu = torch.cuda.is_available()
-        keras.mixed_precision.set_dtype_policy("mixed_float16" if gpu and cfg.get("device") != "cpu"
-                                               else "mixed_bfloat16")
-    else:
-        keras.mixed_precision.set_dtype_policy("float32")
+        cfg["dtype_policy"] = ("mixed_float16" if gpu and cfg.get("device") != "cpu"
+                               else "mixed_bfloat16")
+    keras.mixed_precision.set_dtype_policy(cfg["dtype_policy"])
 
 
 # --------------------------------------------------------------------------- results

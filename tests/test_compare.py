@@ -1,5 +1,6 @@
 """recipes.compare on tiny synthetic data: statistics, config/presets, resume, results schema,
 saved-model loading in a fresh process, determinism, and the keras-acts CLI."""
+import contextlib
 import csv
 import io
 import json
@@ -18,6 +19,28 @@ from recipes import compare
 from recipes.data import make_synthetic
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def restored_global_state():
+    """run_grid turns TensorFlow op determinism on (and may set a mixed policy); undo that so
+    other test files see the process as they expect."""
+    tfc = None
+    if keras.backend.backend() == "tensorflow":
+        from tensorflow.python.framework import config as tfc
+    was = tfc.is_op_determinism_enabled() if tfc else None
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+        if tfc is not None and not was and tfc.is_op_determinism_enabled():
+            tfc.disable_op_determinism()
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state():
+    with restored_global_state():
+        yield
 
 
 def tiny_cfg(tmp, **over):
@@ -111,6 +134,8 @@ def grid(tmp_path_factory):
         calls.append(a[1:3])
         return real(*a, **k)
 
+    guard = restored_global_state()
+    guard.__enter__()
     compare.train_one = interrupted
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -132,6 +157,7 @@ def grid(tmp_path_factory):
         summary = compare.run_grid(dict(cfg, resume=True), data, stream=io.StringIO())
     finally:
         compare.train_one = real
+        guard.__exit__(None, None, None)
     return dict(cfg=cfg, data=data, first_calls=calls, first_files=[p.name for p in first],
                 mtimes=mtimes, resumed_calls=resumed_calls, summary=summary)
 
@@ -261,3 +287,16 @@ def test_diagnostics_recorded_when_available(tmp_path):
     rec = compare.train_one(cfg, "relu", 0, tiny_data(cfg))
     assert rec["diagnostics"]
     json.dumps(rec["diagnostics"])
+
+
+def test_mixed_precision_policy_is_applied(tmp_path):
+    cfg = tiny_cfg(tmp_path, mixed_precision=True, device="cpu")
+    compare._setup_runtime(cfg)
+    assert cfg["dtype_policy"] == "mixed_bfloat16"  # CPU: bfloat16
+    rec = compare.train_one(cfg, "prelu", 0, tiny_data(cfg))
+    assert rec["dtype_policy"] == "mixed_bfloat16"
+    assert math.isfinite(rec["metrics"]["test_loss"])
+    model = keras.saving.load_model(rec["model_path"])
+    policies = {l.dtype_policy.name for l in model.layers}
+    assert "mixed_bfloat16" in policies
+    assert model.layers[-1].dtype_policy.name == "float32"  # float32 softmax output
