@@ -47,6 +47,7 @@ from keras import ops
 
 from .catalogue import CATALOGUE, Entry
 from .registry import FUNCTIONS, ActivationFunction, entry, evaluate
+from .registry import to_float64 as _numpy
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -98,10 +99,6 @@ _GRID_W = _GRID_W / _GRID_W.sum()
 _GRID2 = np.linspace(-8.0, 8.0, 801)
 _W2 = np.exp(-0.5 * _GRID2 ** 2)
 _W2 = _W2 / _W2.sum()
-
-
-def _numpy(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def _quad_elementwise(f: Callable) -> float:

@@ -35,7 +35,6 @@ layer).
 from __future__ import annotations
 
 import functools
-import math
 import warnings
 import weakref
 
@@ -44,9 +43,7 @@ import numpy as np
 from keras import ops
 
 from .catalogue import CATALOGUE, Param
-from .registry import PACKAGE, entry as _entry
-
-_HALF = ("float16", "bfloat16")
+from .registry import _HALF, PACKAGE, entry as _entry
 
 __all__ = [
     "ActivationLayer", "Bounds", "Coefficients", "Learnable", "PReLU", "SwishX", "Snake", "SoftExponential",

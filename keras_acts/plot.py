@@ -35,6 +35,7 @@ import numpy as np
 from .catalogue import CATALOGUE, CLASSIC
 from .docs import INIT_RULE, _num, _yn
 from .registry import derivative, entry, get
+from .registry import to_float64 as _to_numpy
 
 __all__ = ["Curve", "curve", "gallery", "overlay", "properties_table", "main", "XLIM", "YLIM"]
 
@@ -72,11 +73,6 @@ def _matplotlib():
         ) from exc
     return Figure, FigureCanvasAgg
 
-
-def _to_numpy(t) -> np.ndarray:
-    from keras import ops
-
-    return np.asarray(ops.convert_to_numpy(t), dtype=np.float64)
 
 
 def _grid(xlim=XLIM, points=_POINTS) -> np.ndarray:

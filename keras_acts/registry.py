@@ -20,12 +20,18 @@ import warnings
 from typing import Callable
 
 import keras
+import numpy as np
 from keras import ops
 
 from .catalogue import CATALOGUE, Entry
 
 PACKAGE = "keras_acts"
 _HALF = ("float16", "bfloat16")
+
+
+def to_float64(x) -> np.ndarray:
+    """Any backend tensor (or array-like) as a float64 NumPy array."""
+    return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
 def _keras_table() -> dict:

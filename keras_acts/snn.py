@@ -16,6 +16,8 @@ import warnings
 import keras
 import numpy as np
 
+from .registry import to_float64
+
 __all__ = ["snn_block", "snn_mlp", "layer_moments", "standardize", "SELU_ALPHA", "SELU_SCALE"]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -137,7 +139,7 @@ def layer_moments(model, x, layers=None, training: bool = False):
         outs = [outs]
     result = []
     for layer, out in zip(layers, outs):
-        a = np.asarray(keras.ops.convert_to_numpy(out), dtype="float64")
+        a = to_float64(out)
         result.append({"layer": layer.name, "mean": float(a.mean()), "var": float(a.var())})
     return result
 
