@@ -169,6 +169,7 @@ def _chain(style, acts):
 
 @pytest.mark.parametrize("style", ["sequential", "functional", "subclassed"])
 def test_parameters_move_during_fit_in_every_model_style(style):
+    keras.utils.set_random_seed(0)  # unseeded Dense kernels made this flaky (SReLU t_right)
     acts = [FACTORIES[n]() for n in sorted(FACTORIES)]
     model = _chain(style, acts)
     x, y = _data(64)
