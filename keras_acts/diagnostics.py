@@ -71,7 +71,7 @@ import numpy as np
 from keras import ops
 
 from .catalogue import CATALOGUE
-from .registry import FUNCTIONS, ActivationFunction, derivative
+from .registry import ActivationFunction, derivative, name_of
 
 __all__ = ["GradientFlow", "DEFINITIONS", "summarize", "activation_sites", "kernel_layers"]
 
@@ -125,21 +125,13 @@ def _callable_name(fn) -> str:
     return getattr(fn, "__name__", None) or type(fn).__name__
 
 
-def _reverse_functions() -> dict:
-    rev = {}
-    for n, f in FUNCTIONS.items():  # canonical names win over aliases (silu over swish)
-        if id(f) not in rev or CATALOGUE[rev[id(f)]].alias_of:
-            rev[id(f)] = n
-    return rev
-
-
 def identify(fn) -> tuple[str | None, dict]:
     """(catalogue name, params) of an activation callable, or (None, {}) if unknown."""
     if isinstance(fn, ActivationFunction):
         return fn.name, dict(fn.params)
     if isinstance(fn, str):
         return (fn, {}) if fn in CATALOGUE else (None, {})
-    name = _reverse_functions().get(id(fn))
+    name = name_of(fn)
     return (name, {}) if name is not None else (None, {})
 
 

@@ -46,7 +46,7 @@ import numpy as np
 from keras import ops
 
 from .catalogue import CATALOGUE, Entry
-from .registry import FUNCTIONS, ActivationFunction, entry, evaluate
+from .registry import ActivationFunction, entry, evaluate, name_of
 from .registry import to_float64 as _numpy
 
 _SQRT2 = math.sqrt(2.0)
@@ -161,16 +161,6 @@ def _entry_spec(e: Entry, params: dict) -> _Spec:
     return _Spec(e.init, lambda: _entry_m2(e.name, _frozen(full)), slope, e.name)
 
 
-def _function_name(fn) -> str | None:
-    for name, f in FUNCTIONS.items():
-        if f is fn:
-            return name
-    name = getattr(fn, "__name__", None)
-    if name in CATALOGUE and CATALOGUE[name].fn is fn:
-        return name
-    return None
-
-
 @functools.lru_cache(maxsize=256)
 def _layer_m2(cls, config_json: str) -> float:
     config = json.loads(config_json)
@@ -232,7 +222,7 @@ def _spec(activation) -> _Spec:
     if isinstance(activation, keras.layers.Layer):
         return _layer_spec(activation)
     if callable(activation):
-        name = _function_name(activation)
+        name = name_of(activation)
         if name is not None:
             return _entry_spec(CATALOGUE[name], {})
         key = id(activation)

@@ -149,6 +149,23 @@ class ActivationFunction:
 FUNCTIONS: dict[str, Callable] = {}
 
 
+def name_of(fn) -> str | None:
+    """The catalogue name of a registered activation function, or None.
+
+    Where several names share one function (Keras's ``swish`` is ``silu``), the
+    canonical name wins over the alias.
+    """
+    found = None
+    for name, f in FUNCTIONS.items():
+        if f is fn and (found is None or CATALOGUE[found].alias_of):
+            found = name
+    if found is None:
+        name = getattr(fn, "__name__", None)
+        if name in CATALOGUE and CATALOGUE[name].fn is fn:
+            found = name
+    return found
+
+
 def install() -> list[str]:
     """Install every keras-acts name into Keras's lookup table. Idempotent.
 
