@@ -72,20 +72,29 @@ PRESETS = {
 RECIPES = {
     "mlp": dict(model_options=dict(depth=2, width=256, dropout=0.0), lr=1e-3, batch_size=128),
     "snn": dict(model_options=dict(depth=4, width=256, dropout=0.05), lr=5e-4, batch_size=128),
-    "cnn": dict(model_options=dict(filters=(32, 64), convs_per_stage=1, batchnorm=False,
-                                   dense=128, dropout=0.25, dense_dropout=0.5),
-                lr=1e-3, batch_size=128),
+    # MNIST / Fashion-MNIST: three BatchNorm conv stages + random shifts. Measured (relu,
+    # seed 0, TensorFlow, 2-core CPU): 99.51 % MNIST test accuracy after 10 epochs, 99.37 %
+    # after 5 (the classic Keras convnet, filters (32, 64) without BatchNorm: ~99.1 %).
+    "cnn": dict(model_options=dict(filters=(32, 64, 128), convs_per_stage=1, batchnorm=True,
+                                   dense=128, dropout=0.1, dense_dropout=0.3),
+                lr=1e-3, batch_size=128, augment="shift"),
     "resnet": dict(model_options=dict(blocks=3, base_filters=16), lr=2e-3, batch_size=128,
                    augment="flip_shift"),
 }
 DATASET_RECIPES = {
-    ("cifar10", "cnn"): dict(model_options=dict(filters=(32, 64, 128), convs_per_stage=2,
-                                                batchnorm=True, dense=256, dropout=0.2,
-                                                dense_dropout=0.3),
-                             augment="flip_shift"),
+    # Keller Jordan's fast CIFAR-10 layout (airbench) without its whitening stem, lookahead
+    # and frozen BN scales: stages of [conv -> pool -> conv], global max pool, linear head;
+    # SGD-Nesterov one-cycle, label smoothing 0.2, flip + shift, flip test-time augmentation.
+    ("cifar10", "cnn"): dict(model_options=dict(filters=(64, 128, 256), convs_per_stage=2,
+                                                batchnorm=True, pool="first", global_pool="max",
+                                                dense=0, dropout=0.0, dense_dropout=0.0),
+                             optimizer="sgd", schedule="onecycle", lr=0.2, weight_decay=5e-3,
+                             batch_size=512, label_smoothing=0.2, augment="flip_shift",
+                             tta="flip"),
 }
 DEFAULTS = dict(preset="standard", dataset="mnist", model="mlp", seeds=3, epochs=10,
-                optimizer="adam", schedule="cosine", weight_decay=0.0, preprocess="standardize",
+                optimizer="adam", schedule="cosine", weight_decay=0.0, label_smoothing=0.0,
+                tta=None, preprocess="standardize",
                 val_split=0.0, train_subset=None, test_subset=None, device="auto",
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
                 save_models=True, models_dir="saved_models", kernel_initializer=None,
@@ -100,8 +109,8 @@ RESULT_COLUMNS = [
 
 #: config keys whose change makes finished runs incomparable (checked on --resume)
 _RESULT_KEYS = ("dataset", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
-                "schedule", "weight_decay", "preprocess", "val_split", "train_subset",
-                "test_subset", "mixed_precision", "augment", "kernel_initializer", "backend")
+                "schedule", "weight_decay", "label_smoothing", "tta", "preprocess", "val_split",
+                "train_subset", "test_subset", "mixed_precision", "augment", "kernel_initializer", "backend")
 
 
 class GridError(RuntimeError):
@@ -294,7 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     a("--batch-size", type=int, default=None, help="global batch size")
     a("--lr", type=float, default=None, help="peak learning rate")
     a("--optimizer", choices=["adam", "adamw", "sgd"], default=None)
-    a("--schedule", choices=["cosine", "constant"], default=None)
+    a("--schedule", choices=["cosine", "onecycle", "constant"], default=None,
+      help="cosine decay to 1 %% | onecycle: linear warm-up over 20 %% of the steps from "
+           "lr/25, then cosine to 0 | constant")
+    a("--label-smoothing", type=float, default=None, help="label smoothing of the loss (0-1)")
+    a("--tta", choices=["none", "flip"], default=None,
+      help="test-time augmentation: flip = average the predictions on the test images and "
+           "their mirror images (for CIFAR-10; off for MNIST)")
     a("--weight-decay", type=float, default=None, help="for adamw / sgd")
     a("--model-option", action="append", default=[], metavar="KEY=VALUE",
       help="override a build_model option, e.g. width=512, batchnorm=true (repeatable)")
@@ -383,6 +398,7 @@ def resolve_config(args) -> dict:
     cfg.update({k: v for k, v in preset.items()})
     cfg.update(preset=preset_name, dataset=dataset, model=model)
     for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
+              "label_smoothing", "tta",
               "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
               "val_split", "device", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
               "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution"):
@@ -394,8 +410,11 @@ def resolve_config(args) -> dict:
             raise SystemExit(f"--model-option {k}: unknown for --model {model}; "
                              f"known: {', '.join(sorted(MODEL_DEFAULTS[model]))}")
         cfg["model_options"][k] = v
-    if cfg.get("augment") == "none":
-        cfg["augment"] = None
+    for k in ("augment", "tta"):
+        if cfg.get(k) == "none":
+            cfg[k] = None
+    if not 0.0 <= cfg["label_smoothing"] < 1.0:
+        raise SystemExit("--label-smoothing must be in [0, 1)")
     acts = given.get("activations")
     cfg["activations"] = split_activation_list(acts) if acts else list(cfg["activations"])
     if len(set(cfg["activations"])) != len(cfg["activations"]):
@@ -482,13 +501,26 @@ def _make_callbacks():
     return EpochTimer()
 
 
+def one_cycle(peak, steps, warmup_frac=0.2, start_div=25.0):
+    """Linear warm-up from ``peak / start_div`` over the first ``warmup_frac`` of ``steps``,
+    then cosine decay to 0 (a one-cycle schedule built from Keras's ``CosineDecay``)."""
+    import keras
+
+    warm = max(1, int(round(warmup_frac * steps)))
+    return keras.optimizers.schedules.CosineDecay(
+        peak / start_div, decay_steps=max(1, steps - warm), alpha=0.0,
+        warmup_target=peak, warmup_steps=warm)
+
+
 def _optimizer(cfg, steps_per_epoch):
     import keras
 
     lr = cfg["lr"]
+    total = max(1, steps_per_epoch * cfg["epochs"])
     if cfg["schedule"] == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, steps_per_epoch * cfg["epochs"]),
-                                                    alpha=0.01)
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=0.01)
+    elif cfg["schedule"] == "onecycle":
+        lr = one_cycle(lr, total)
     if cfg["optimizer"] == "adam":
         return keras.optimizers.Adam(lr)
     if cfg["optimizer"] == "adamw":
@@ -551,7 +583,34 @@ def _diagnostics_callback(cfg, d):
         from keras_acts.diagnostics import GradientFlow
     except ImportError:
         return None
-    return GradientFlow(d["x_train"], d["y_train"], probe_size=min(256, len(d["x_train"])))
+    return GradientFlow(d["x_train"], d["y_fit"], probe_size=min(256, len(d["x_train"])))
+
+
+def _loss_and_labels(cfg, d):
+    """The loss, and ``d`` with the labels the loss wants as ``y_fit`` / ``y_fit_val``.
+
+    Keras's sparse cross-entropy has no label smoothing, so with ``label_smoothing > 0`` the
+    labels go one-hot (float32) into ``CategoricalCrossentropy``; test metrics always use the
+    integer labels.
+    """
+    import keras
+
+    ls = float(cfg.get("label_smoothing") or 0.0)
+    if not ls:
+        return "sparse_categorical_crossentropy", dict(d, y_fit=d["y_train"], y_fit_val=d["y_val"])
+    eye = np.eye(d["num_classes"], dtype="float32")
+    return (keras.losses.CategoricalCrossentropy(label_smoothing=ls),
+            dict(d, y_fit=eye[d["y_train"]], y_fit_val=eye[d["y_val"]]))
+
+
+def predict_proba(model, x, tta=None, batch_size=500):
+    """Class probabilities (float64); ``tta="flip"`` averages them with the mirror images'."""
+    probs = _predict(model, x, batch_size)
+    if tta == "flip":
+        probs = 0.5 * (probs + _predict(model, np.ascontiguousarray(x[:, :, ::-1]), batch_size))
+    elif tta is not None:
+        raise ValueError(f"tta must be None or 'flip', not {tta!r}")
+    return probs
 
 
 def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
@@ -572,6 +631,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         act = parse_activation(act_text)
     bs = cfg["batch_size"]
     steps = math.ceil(len(d["x_train"]) / bs)
+    loss, d = _loss_and_labels(cfg, d)
     timer = _make_callbacks()
     callbacks = [timer, keras.callbacks.TerminateOnNaN()]
     diag = _diagnostics_callback(cfg, d)
@@ -585,7 +645,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
                             kernel_initializer=cfg.get("kernel_initializer"),
                             augment=cfg.get("augment"), **cfg["model_options"])
-        model.compile(optimizer=_optimizer(cfg, steps), loss="sparse_categorical_crossentropy",
+        model.compile(optimizer=_optimizer(cfg, steps), loss=loss,
                       metrics=["accuracy"], jit_compile=_jit(cfg, placement),
                       steps_per_execution=_steps_per_execution(cfg))
         phases["build"] = time.perf_counter() - t
@@ -596,19 +656,19 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         if tpu or (cfg.get("feed") == "tfdata" and keras.backend.backend() == "tensorflow"):
             from .data import as_tf_dataset
 
-            hist = model.fit(as_tf_dataset(d["x_train"], d["y_train"], bs, True, seed, tpu),
-                             validation_data=as_tf_dataset(d["x_val"], d["y_val"], eval_bs,
+            hist = model.fit(as_tf_dataset(d["x_train"], d["y_fit"], bs, True, seed, tpu),
+                             validation_data=as_tf_dataset(d["x_val"], d["y_fit_val"], eval_bs,
                                                            False, 0, tpu), **fit_kw)
         else:
-            hist = model.fit(d["x_train"], d["y_train"], batch_size=bs, shuffle=True,
-                             validation_data=(d["x_val"], d["y_val"]),
+            hist = model.fit(d["x_train"], d["y_fit"], batch_size=bs, shuffle=True,
+                             validation_data=(d["x_val"], d["y_fit_val"]),
                              validation_batch_size=eval_bs, **fit_kw)
         phases["fit"] = time.perf_counter() - t
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     history["epoch_seconds"] = timer.epoch_seconds
     history["train_seconds"] = timer.train_seconds
     t = time.perf_counter()
-    probs = _predict(model, d["x_test"], _eval_batch_size(len(d["x_test"])))
+    probs = predict_proba(model, d["x_test"], cfg.get("tta"), _eval_batch_size(len(d["x_test"])))
     y = d["y_test"]
     finite = np.all(np.isfinite(probs), axis=1)
     pred = np.where(finite, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)

@@ -12,7 +12,11 @@ Kinds (``KINDS``):
             dropout after each stage, then Dense(dense) -> act -> Dropout -> Dense. The
             defaults (32 and 64 filters, one conv per stage, no BatchNorm) are the classic
             Keras MNIST convnet; ``filters=(32, 64, 128), convs_per_stage=2, batchnorm=True``
-            is the CIFAR-10 BatchNorm CNN of the recipes.
+            a classic CIFAR-10 BatchNorm CNN. ``pool="first"`` max-pools right after each
+            stage's first conv, so the stage's other convs run at a quarter of the pixels
+            (the layout of Keller Jordan's fast CIFAR-10 nets); ``global_pool="max"|"avg"``
+            replaces the Flatten. The recipes' CIFAR-10 CNN is ``filters=(64, 128, 256),
+            convs_per_stage=2, batchnorm=True, pool="first", global_pool="max", dense=0``.
 ``resnet``  ResNet v1 for 32x32 images (He et al. 2016, sec. 4.2): 3 stages of
             ``blocks`` basic blocks (6*blocks + 2 layers; blocks=3 is ResNet-20).
 ``snn``     self-normalising MLP (Klambauer et al. 2017): Dense with LeCun-normal kernels
@@ -53,7 +57,7 @@ KINDS = ("mlp", "cnn", "resnet", "snn")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0),
     "cnn": dict(filters=(32, 64), convs_per_stage=1, batchnorm=False, dense=128,
-                dropout=0.25, dense_dropout=0.5),
+                dropout=0.25, dense_dropout=0.5, pool="last", global_pool=None),
     "resnet": dict(blocks=3, base_filters=16),
     "snn": dict(depth=4, width=256, dropout=0.05),
 }
@@ -319,14 +323,22 @@ def _snn(c: _Ctx, x, num_classes, depth, width, dropout):
 
 
 def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dropout,
-         dense_dropout):
+         dense_dropout, pool, global_pool):
+    if pool not in ("first", "last"):
+        raise ValueError(f"cnn option pool must be 'first' or 'last', not {pool!r}")
+    if global_pool not in (None, "max", "avg"):
+        raise ValueError(f"cnn option global_pool must be None, 'max' or 'avg', not {global_pool!r}")
     for f in filters:
-        for _ in range(int(convs_per_stage)):
+        for i in range(int(convs_per_stage)):
             x = c.conv(x, int(f), batchnorm=batchnorm)
-        x = keras.layers.MaxPooling2D()(x)
+            if pool == "first" and i == 0:
+                x = keras.layers.MaxPooling2D()(x)
+        if pool == "last":
+            x = keras.layers.MaxPooling2D()(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
-    x = keras.layers.Flatten()(x)
+    x = {None: keras.layers.Flatten, "max": keras.layers.GlobalMaxPooling2D,
+         "avg": keras.layers.GlobalAveragePooling2D}[global_pool]()(x)
     if dense:
         x = c.dense(x, int(dense), batchnorm)
         if dense_dropout:

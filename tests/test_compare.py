@@ -281,6 +281,40 @@ def test_same_seed_same_metrics(tmp_path):
     assert c["history"]["loss"] != a["history"]["loss"]
 
 
+def test_one_cycle_schedule_matches_its_formula():
+    peak, steps = 0.1, 100
+    sched = compare.one_cycle(peak, steps)  # warm-up 20 steps from peak/25, cosine over 80
+    for step in (0, 5, 10, 20, 40, 60, 90, 100):
+        if step <= 20:
+            want = peak / 25 + (peak - peak / 25) * step / 20
+        else:
+            want = peak * 0.5 * (1 + math.cos(math.pi * (step - 20) / 80))
+        got = float(keras.ops.convert_to_numpy(sched(step)))
+        assert got == pytest.approx(want, rel=1e-5, abs=1e-9), step
+
+
+def test_label_smoothing_loss_and_flip_tta(tmp_path):
+    cfg = tiny_cfg(tmp_path, label_smoothing=0.2, tta="flip", diagnostics=True, seeds=1)
+    data = tiny_data(cfg)
+    rec = compare.train_one(cfg, "relu", 0, data)
+    model = keras.saving.load_model(rec["model_path"])
+    loss = model.loss
+    assert isinstance(loss, keras.losses.CategoricalCrossentropy)
+    assert loss.get_config()["label_smoothing"] == pytest.approx(0.2)
+    x, y = data["x_test"], data["y_test"]
+    p = (keras.ops.convert_to_numpy(model(x)) + keras.ops.convert_to_numpy(model(x[:, :, ::-1]))) / 2
+    assert rec["metrics"]["test_accuracy"] == pytest.approx(float(np.mean(p.argmax(1) == y)))
+    nll = -np.log(np.clip(p[np.arange(len(y)), y], 1e-7, 1))
+    assert rec["metrics"]["test_loss"] == pytest.approx(float(nll.mean()), rel=1e-5)
+    assert rec["diagnostics"]  # the gradient probe took the one-hot labels
+    with pytest.raises(ValueError, match="tta"):
+        compare.predict_proba(model, x, tta="rotate")
+    p_ = compare.build_parser()
+    assert compare.resolve_config(p_.parse_args(["--tta", "none"]))["tta"] is None
+    with pytest.raises(SystemExit):
+        compare.resolve_config(p_.parse_args(["--label-smoothing", "1.5"]))
+
+
 def test_diagnostics_recorded_when_available(tmp_path):
     pytest.importorskip("keras_acts.diagnostics")
     cfg = tiny_cfg(tmp_path, save_models=False, diagnostics=True)

@@ -102,6 +102,29 @@ def test_cnn_batchnorm_and_learnable_layer_order():
     assert names[i:i + 3] == ["Conv2D", "BatchNormalization", "PReLU"]
 
 
+def test_cnn_pool_first_and_global_pool_layout():
+    model = build_model("cnn", (8, 8, 3), 3, "relu", filters=(4, 6), convs_per_stage=2,
+                        batchnorm=True, pool="first", global_pool="max", dense=0, dropout=0)
+    kinds = [type(l).__name__ for l in model.layers]
+    stage = ["Conv2D", "BatchNormalization", "Activation", "MaxPooling2D",
+             "Conv2D", "BatchNormalization", "Activation"]
+    assert kinds[1:] == stage * 2 + ["GlobalMaxPooling2D", "Dense"]
+    convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)]
+    # the second conv of each stage runs on the pooled (half-size) feature map
+    assert [tuple(c.output.shape[1:3]) for c in convs] == [(8, 8), (4, 4), (4, 4), (2, 2)]
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 3)).astype("float32")
+    # global max pooling: the head sees the channel-wise maximum of the last feature map
+    feat = keras.Model(model.inputs, model.layers[-2].input)(x)
+    pooled = keras.Model(model.inputs, model.layers[-2].output)(x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(pooled),
+                               keras.ops.convert_to_numpy(feat).max(axis=(1, 2)), rtol=1e-6)
+    avg = build_model("cnn", (8, 8, 3), 3, "relu", filters=(4,), global_pool="avg", dense=0)
+    assert any(isinstance(l, keras.layers.GlobalAveragePooling2D) for l in avg.layers)
+    for bad in (dict(pool="middle"), dict(global_pool="sum")):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            build_model("cnn", (8, 8, 3), 3, "relu", filters=(4,), **bad)
+
+
 def test_kernel_initializer_from_initializer_for_unless_given():
     model = build_model("snn", (8, 8, 1), 3, "selu", depth=1, width=8)
     dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
