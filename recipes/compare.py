@@ -87,7 +87,8 @@ DATASET_RECIPES = {
     # SGD-Nesterov one-cycle, label smoothing 0.2, flip + shift, flip test-time augmentation.
     ("cifar10", "cnn"): dict(model_options=dict(filters=(64, 128, 256), convs_per_stage=2,
                                                 batchnorm=True, pool="first", global_pool="max",
-                                                dense=0, dropout=0.0, dense_dropout=0.0),
+                                                dense=0, dropout=0.0, dense_dropout=0.0,
+                                                head_scale=0.125),
                              optimizer="sgd", schedule="onecycle", lr=0.2, weight_decay=5e-3,
                              batch_size=512, label_smoothing=0.2, augment="flip_shift",
                              tta="flip"),

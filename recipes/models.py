@@ -15,8 +15,10 @@ Kinds (``KINDS``):
             a classic CIFAR-10 BatchNorm CNN. ``pool="first"`` max-pools right after each
             stage's first conv, so the stage's other convs run at a quarter of the pixels
             (the layout of Keller Jordan's fast CIFAR-10 nets); ``global_pool="max"|"avg"``
-            replaces the Flatten. The recipes' CIFAR-10 CNN is ``filters=(64, 128, 256),
-            convs_per_stage=2, batchnorm=True, pool="first", global_pool="max", dense=0``.
+            replaces the Flatten; ``head_scale`` multiplies the classifier's input (logits
+            scaled alike). The recipes' CIFAR-10 CNN is ``filters=(64, 128, 256),
+            convs_per_stage=2, batchnorm=True, pool="first", global_pool="max", dense=0,
+            head_scale=0.125``.
 ``resnet``  ResNet v1 for 32x32 images (He et al. 2016, sec. 4.2): 3 stages of
             ``blocks`` basic blocks (6*blocks + 2 layers; blocks=3 is ResNet-20).
 ``snn``     self-normalising MLP (Klambauer et al. 2017): Dense with LeCun-normal kernels
@@ -57,7 +59,8 @@ KINDS = ("mlp", "cnn", "resnet", "snn")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0),
     "cnn": dict(filters=(32, 64), convs_per_stage=1, batchnorm=False, dense=128,
-                dropout=0.25, dense_dropout=0.5, pool="last", global_pool=None),
+                dropout=0.25, dense_dropout=0.5, pool="last", global_pool=None,
+                head_scale=1.0),
     "resnet": dict(blocks=3, base_filters=16),
     "snn": dict(depth=4, width=256, dropout=0.05),
 }
@@ -323,7 +326,7 @@ def _snn(c: _Ctx, x, num_classes, depth, width, dropout):
 
 
 def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dropout,
-         dense_dropout, pool, global_pool):
+         dense_dropout, pool, global_pool, head_scale):
     if pool not in ("first", "last"):
         raise ValueError(f"cnn option pool must be 'first' or 'last', not {pool!r}")
     if global_pool not in (None, "max", "avg"):
@@ -343,6 +346,10 @@ def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dr
         x = c.dense(x, int(dense), batchnorm)
         if dense_dropout:
             x = keras.layers.Dropout(dense_dropout)(x)
+    if float(head_scale) != 1.0:
+        # scaling the head's input by s scales the logits by s and their sensitivity to a
+        # step of the head's kernel by s**2 (what fast SGD recipes need at high rates)
+        x = keras.layers.Rescaling(float(head_scale), name="head_scale")(x)
     return c.head(x, num_classes)
 
 

@@ -118,8 +118,18 @@ def test_cnn_pool_first_and_global_pool_layout():
     pooled = keras.Model(model.inputs, model.layers[-2].output)(x)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(pooled),
                                keras.ops.convert_to_numpy(feat).max(axis=(1, 2)), rtol=1e-6)
-    avg = build_model("cnn", (8, 8, 3), 3, "relu", filters=(4,), global_pool="avg", dense=0)
+    avg = build_model("cnn", (8, 8, 3), 3, "relu", filters=(4,), global_pool="avg", dense=0,
+                      head_scale=0.125)
     assert any(isinstance(l, keras.layers.GlobalAveragePooling2D) for l in avg.layers)
+    # head_scale: the classifier sees 0.125 x the pooled features, so logits shrink 8-fold
+    head = avg.get_layer("predictions")
+    feats = keras.ops.convert_to_numpy(keras.Model(avg.inputs, avg.layers[-3].output)(x))
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in head.weights)
+    logits = 0.125 * feats @ kernel + bias
+    want = np.exp(logits - logits.max(1, keepdims=True))
+    want /= want.sum(1, keepdims=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(avg(x)), want, rtol=1e-5, atol=1e-6)
+    assert not any(l.name == "head_scale" for l in model.layers)  # default 1.0: no layer
     for bad in (dict(pool="middle"), dict(global_pool="sum")):
         with pytest.raises(ValueError, match=next(iter(bad))):
             build_model("cnn", (8, 8, 3), 3, "relu", filters=(4,), **bad)
