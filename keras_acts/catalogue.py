@@ -98,6 +98,9 @@ class Entry:
     check: Callable | None = None  # cross-parameter validation, raises ValueError
     alias_of: str | None = None
     string_usable: bool = True  # False: Keras's function needs arguments
+    # keras.ops form taking tensor-valued parameters, where ``fn`` (a Keras built-in) only
+    # takes Python numbers on some backend; learnable layers call this one
+    tensor_fn: Callable | None = None
 
     @property
     def defaults(self) -> dict:
@@ -245,22 +248,30 @@ _add("relu", A.relu,
      "max(x, 0)", (0, INF), True, False, False, HE, "Nair & Hinton 2010; Glorot et al. 2011",
      params={"negative_slope": P(0.0, ge=0.0), "max_value": P(None, gt=0.0, optional=True),
              "threshold": P(0.0)},
-     keras_builtin=True)
+     keras_builtin=True,
+     tensor_fn=lambda x, negative_slope=0.0, max_value=None, threshold=0.0: (
+         (lambda p: p if max_value is None else ops.clip(p, 0.0, max_value))(
+             ops.where(x > threshold, x, ops.zeros_like(x)))
+         - negative_slope * ops.relu(threshold - x)))
 _add("relu6", A.relu6, lambda x: _ind((x > 0) & (x < 6), x), "min(max(x, 0), 6)", (0, 6), True,
      False, False, HE, "Krizhevsky 2010; MobileNets (Howard et al. 2017)", keras_builtin=True)
 _add("leaky_relu", A.leaky_relu,
      lambda x, negative_slope=0.2: ops.where(x > 0, ops.ones_like(x), negative_slope * ops.ones_like(x)),
      "x if x > 0 else a*x", R, True, False, False, HE, "Maas et al. 2013",
-     params=SLOPE, keras_builtin=True)
+     params=SLOPE, keras_builtin=True,
+     tensor_fn=lambda x, negative_slope=0.2: ops.where(x > 0, x, negative_slope * x))
 _add("elu", A.elu,
      lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), alpha * ops.exp(_neg(x))),
      "x if x > 0 else a*(e^x - 1)", (-1, INF), True, True, True, HE,  # C1 at the default a = 1
      "Clevert et al. 2015",
-     params={"alpha": P(1.0, ge=0.0)}, keras_builtin=True)
+     params={"alpha": P(1.0, ge=0.0)}, keras_builtin=True,
+     tensor_fn=lambda x, alpha=1.0: ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0))))
 _add("celu", A.celu,
      lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), ops.exp(_neg(x) / alpha)),
      "x if x > 0 else a*(e^(x/a) - 1)", (-1, INF), True, True, True, HE, "Barron 2017",
-     params={"alpha": P(1.0, gt=0.0)}, keras_builtin=True)
+     params={"alpha": P(1.0, gt=0.0)}, keras_builtin=True,
+     tensor_fn=lambda x, alpha=1.0: ops.where(
+         x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)))
 _add("selu", A.selu,
      lambda x: _SELU_SCALE * ops.where(x > 0, ops.ones_like(x), _SELU_ALPHA * ops.exp(_neg(x))),
      "scale*(x if x > 0 else alpha*(e^x - 1))", (-_SELU_SCALE * _SELU_ALPHA, INF), True, False,
@@ -294,11 +305,14 @@ _add("hard_tanh", A.hard_tanh, lambda x: _ind(ops.abs(x) < 1, x), "clip(x, -1, 1
 _add("hard_shrink", A.hard_shrink,
      lambda x, threshold=0.5: _ind(ops.abs(x) > threshold, x), "x if |x| > t else 0", R, True,
      False, True, GAIN, "torch.nn.Hardshrink", params={"threshold": P(0.5, ge=0.0)},
-     keras_builtin=True)
+     keras_builtin=True,
+     tensor_fn=lambda x, threshold=0.5: ops.where(ops.abs(x) > threshold, x, ops.zeros_like(x)))
 _add("soft_shrink", A.soft_shrink,
      lambda x, threshold=0.5: _ind(ops.abs(x) > threshold, x), "sign(x)*max(|x| - t, 0)", R, True,
      False, True, GAIN, "Donoho 1995 (soft thresholding); torch.nn.Softshrink",
-     params={"threshold": P(0.5, ge=0.0)}, keras_builtin=True)
+     params={"threshold": P(0.5, ge=0.0)}, keras_builtin=True,
+     tensor_fn=lambda x, threshold=0.5: ops.where(
+         x > threshold, x - threshold, ops.where(x < -threshold, x + threshold, ops.zeros_like(x))))
 _add("tanh_shrink", A.tanh_shrink, lambda x: ops.square(ops.tanh(x)), "x - tanh(x)", R, True, True,
      True, GAIN, "torch.nn.Tanhshrink", keras_builtin=True)
 _add("log_sigmoid", A.log_sigmoid, lambda x: ops.sigmoid(-x), "-softplus(-x)", (-INF, 0), True,
@@ -315,12 +329,15 @@ _add("sparse_sigmoid", A.sparse_sigmoid, lambda x: 0.5 * _ind(ops.abs(x) < 1, x)
 _add("squareplus", A.squareplus,
      lambda x, b=4.0: 0.5 * (1.0 + x * ops.rsqrt(x * x + b)), "(x + sqrt(x^2 + b))/2", (0, INF),
      True, True, False, HE, "Barron 2021, Squareplus", params={"b": P(4.0, ge=0.0)},
-     keras_builtin=True)
+     keras_builtin=True,
+     tensor_fn=lambda x, b=4.0: 0.5 * (x + ops.sqrt(x * x + b)))
 _add("threshold", A.threshold,
      lambda x, threshold=0.0, default_value=0.0: _ind(x > threshold, x),
      "x if x > t else v", (0, INF), True, False, False, HE, "torch.nn.Threshold",
      params={"threshold": P(0.0), "default_value": P(0.0)}, keras_builtin=True,
-     string_usable=False)
+     string_usable=False,
+     tensor_fn=lambda x, threshold=0.0, default_value=0.0: ops.where(
+         x > threshold, x, default_value * ops.ones_like(x)))
 _add("softmax", A.softmax, None, "e^x_i / sum_j e^x_j", (0, 1), False, True, False, GLOROT,
      "Bridle 1990", params=AXIS, keras_builtin=True, elementwise=False)
 _add("log_softmax", A.log_softmax, None, "x_i - logsumexp(x)", (-INF, 0), False, True, False,

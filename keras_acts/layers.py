@@ -356,32 +356,6 @@ class PReLU(ActivationLayer):
 # ----------------------------------------------------------------------------
 # Learnable: any parametric catalogue entry
 # ----------------------------------------------------------------------------
-def _where_pos(x, pos, neg, strict=True):
-    return ops.where(x > 0 if strict else x >= 0, pos, neg)
-
-
-#: Tensor-parameter forms of the Keras built-ins that have learnable parameters.
-#: Keras's own functions take Python floats only on some backends (torch's
-#: leaky_relu / elu / celu / hardshrink need numbers), so Learnable uses these;
-#: tests check them against the built-ins for float parameters.
-TENSOR_FORMS = {
-    "relu": lambda x, negative_slope=0.0, max_value=None, threshold=0.0: (
-        (lambda p: p if max_value is None else ops.clip(p, 0.0, max_value))(
-            ops.where(x > threshold, x, ops.zeros_like(x)))
-        - negative_slope * ops.relu(threshold - x)),
-    "leaky_relu": lambda x, negative_slope=0.2: ops.where(x > 0, x, negative_slope * x),
-    "elu": lambda x, alpha=1.0: ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0))),
-    "celu": lambda x, alpha=1.0: ops.where(
-        x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)),
-    "squareplus": lambda x, b=4.0: 0.5 * (x + ops.sqrt(x * x + b)),
-    "hard_shrink": lambda x, threshold=0.5: ops.where(ops.abs(x) > threshold, x, ops.zeros_like(x)),
-    "soft_shrink": lambda x, threshold=0.5: ops.where(
-        x > threshold, x - threshold, ops.where(x < -threshold, x + threshold, ops.zeros_like(x))),
-    "threshold": lambda x, threshold=0.0, default_value=0.0: ops.where(
-        x > threshold, x, default_value * ops.ones_like(x)),
-}
-
-
 def _soft_exponential(x, alpha=0.0):
     """The catalogue form, plus its first-order expansion x + alpha (1 + x^2 / 2) for
     |alpha| < 1e-3: the catalogue's identity branch at alpha = 0 has zero gradient
@@ -392,9 +366,10 @@ def _soft_exponential(x, alpha=0.0):
                      CATALOGUE["soft_exponential"].fn(x, alpha=safe))
 
 
-#: Learnable uses these instead of ``Entry.fn``: the Keras built-ins above, and
-#: catalogue formulas whose parameter gradient vanishes where it should not.
-OVERRIDES = {**TENSOR_FORMS, "soft_exponential": _soft_exponential}
+#: Learnable uses these instead of the catalogue's formula (``Entry.tensor_fn`` where set —
+#: the Keras built-ins whose own functions take Python floats only on some backends — else
+#: ``Entry.fn``): catalogue formulas whose parameter gradient vanishes where it should not.
+OVERRIDES = {"soft_exponential": _soft_exponential}
 
 #: (entry, parameter) pairs the output is piecewise constant in: the gradient is
 #: zero almost everywhere, so they do not learn by backpropagation (a warning).
@@ -487,7 +462,7 @@ class Learnable(ActivationLayer):
         self._full_params = full
         self.regularizer = keras.regularizers.get(regularizer)
         self.init_family = e.init
-        self._fn = OVERRIDES.get(e.name, e.fn)
+        self._fn = OVERRIDES.get(e.name) or e.tensor_fn or e.fn
         dead = zero_gradient_params(e.name, full, self.learn)
         if dead:
             warnings.warn(
