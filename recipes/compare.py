@@ -83,12 +83,16 @@ RECIPES = {
 }
 DATASET_RECIPES = {
     # Keller Jordan's fast CIFAR-10 layout (airbench) without its whitening stem, lookahead
-    # and frozen BN scales: stages of [conv -> pool -> conv], global max pool, linear head;
-    # SGD-Nesterov one-cycle, label smoothing 0.2, flip + shift, flip test-time augmentation.
+    # and frozen BN scales: stages of [conv -> pool -> conv], global max pool, linear head
+    # on features scaled by 1/8 (without it SGD at 0.2 diverged); SGD-Nesterov one-cycle,
+    # label smoothing 0.2, flip + shift, flip test-time augmentation. BatchNorm momentum 0.9:
+    # with Keras's 0.99 the inference-mode statistics lagged the weights at these rates
+    # (test accuracy 13-16 points under the training accuracy mid-run; on a 10k-image probe
+    # 0.9 lifted epoch-4 test accuracy from 29.9 % to 51.6 % with identical training).
     ("cifar10", "cnn"): dict(model_options=dict(filters=(64, 128, 256), convs_per_stage=2,
                                                 batchnorm=True, pool="first", global_pool="max",
                                                 dense=0, dropout=0.0, dense_dropout=0.0,
-                                                head_scale=0.125),
+                                                head_scale=0.125, bn_momentum=0.9),
                              optimizer="sgd", schedule="onecycle", lr=0.2, weight_decay=5e-3,
                              batch_size=512, label_smoothing=0.2, augment="flip_shift",
                              tta="flip"),

@@ -37,6 +37,10 @@ The activation can be
   fresh layer. Layers are always inserted as a separate layer after the Dense/Conv, never as
   ``activation=``, and every use gets its own instance (own weights).
 
+``bn_momentum`` (``mlp``, ``cnn``, ``resnet``; default Keras's 0.99) sets every BatchNorm
+layer's moving-average momentum: short, high-learning-rate runs want a lower one (0.9) so
+the inference-mode statistics keep up with the weights.
+
 Kernels are initialised with ``keras_acts.initializer_for(activation)`` unless
 ``kernel_initializer=`` is given (a Keras initializer name/config, used as given).
 """
@@ -57,11 +61,11 @@ KINDS = ("mlp", "cnn", "resnet", "snn")
 
 #: Per-kind default options of ``build_model`` (the recipes override some per dataset).
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0),
+    "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0, bn_momentum=0.99),
     "cnn": dict(filters=(32, 64), convs_per_stage=1, batchnorm=False, dense=128,
                 dropout=0.25, dense_dropout=0.5, pool="last", global_pool=None,
-                head_scale=1.0),
-    "resnet": dict(blocks=3, base_filters=16),
+                head_scale=1.0, bn_momentum=0.99),
+    "resnet": dict(blocks=3, base_filters=16, bn_momentum=0.99),
     "snn": dict(depth=4, width=256, dropout=0.05),
 }
 
@@ -255,9 +259,12 @@ def _callable_name(fn) -> str:
 class _Ctx:
     """Per-model state: the activation spec and the kernel-initializer rule."""
 
-    def __init__(self, act: ActivationSpec, kernel_initializer=None):
+    def __init__(self, act: ActivationSpec, kernel_initializer=None, bn_momentum=0.99):
         self.act = act
         self.kernel_initializer = kernel_initializer
+        if not 0.0 <= float(bn_momentum) < 1.0:
+            raise ValueError(f"bn_momentum must be in [0, 1), not {bn_momentum!r}")
+        self.bn_momentum = float(bn_momentum)
         probe = act.make()
         self.is_layer = isinstance(probe, keras.layers.Layer)
         self._init_key = probe
@@ -284,7 +291,7 @@ class _Ctx:
     def dense(self, x, units, batchnorm=False):
         if batchnorm:
             x = keras.layers.Dense(units, use_bias=False, kernel_initializer=self.init())(x)
-            x = keras.layers.BatchNormalization()(x)
+            x = self.bn(x)
             return self.activate(x)
         if self.is_layer:
             return self.activate(keras.layers.Dense(units, kernel_initializer=self.init())(x))
@@ -296,10 +303,14 @@ class _Ctx:
             x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
                                     use_bias=not batchnorm, kernel_initializer=self.init())(x)
             if batchnorm:
-                x = keras.layers.BatchNormalization()(x)
+                x = self.bn(x)
             return self.activate(x) if activate else x
         return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
                                    activation=self.act.make(), kernel_initializer=self.init())(x)
+
+    def bn(self, x):
+        # Keras semantics: moving = momentum * moving + (1 - momentum) * batch statistic
+        return keras.layers.BatchNormalization(momentum=self.bn_momentum)(x)
 
     def head(self, x, num_classes):
         # float32 softmax output also under mixed precision
@@ -364,7 +375,7 @@ def _resnet(c: _Ctx, x, num_classes, blocks, base_filters):
             if strides != 1 or x.shape[-1] != filters:
                 x = keras.layers.Conv2D(filters, 1, strides=strides, padding="same",
                                         use_bias=False, kernel_initializer=c.init())(x)
-                x = keras.layers.BatchNormalization()(x)
+                x = c.bn(x)
             x = c.activate(keras.layers.Add()([x, y]))
     x = keras.layers.GlobalAveragePooling2D()(x)
     return c.head(x, num_classes)
@@ -408,7 +419,7 @@ def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
 
         return snn.snn_mlp(tuple(input_shape), int(opts["depth"]), int(opts["width"]),
                            num_classes, dropout=float(opts["dropout"]), name=name or "snn_selu")
-    ctx = _Ctx(act, kernel_initializer)
+    ctx = _Ctx(act, kernel_initializer, opts.pop("bn_momentum", 0.99))
     inputs = keras.Input(tuple(input_shape))
     x = inputs
     if augment:

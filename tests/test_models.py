@@ -135,6 +135,20 @@ def test_cnn_pool_first_and_global_pool_layout():
             build_model("cnn", (8, 8, 3), 3, "relu", filters=(4,), **bad)
 
 
+def test_bn_momentum_reaches_every_batchnorm_layer():
+    for kind, opts in (("cnn", dict(filters=(4,), dense=8, batchnorm=True)),
+                       ("mlp", dict(depth=2, width=8, batchnorm=True)),
+                       ("resnet", dict(blocks=1, base_filters=4))):
+        model = build_model(kind, SHAPES[kind], 3, "relu", bn_momentum=0.7, **opts)
+        bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
+        assert bns and all(l.momentum == pytest.approx(0.7) for l in bns), kind
+        default = build_model(kind, SHAPES[kind], 3, "relu", **opts)
+        assert all(l.momentum == pytest.approx(0.99) for l in default.layers
+                   if isinstance(l, keras.layers.BatchNormalization))
+    with pytest.raises(ValueError, match="bn_momentum"):
+        build_model("cnn", (8, 8, 1), 3, "relu", filters=(4,), bn_momentum=1.0)
+
+
 def test_kernel_initializer_from_initializer_for_unless_given():
     model = build_model("snn", (8, 8, 1), 3, "selu", depth=1, width=8)
     dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
