@@ -152,13 +152,6 @@ def macs_per_image(model):
 # =============================================================================
 # training
 # =============================================================================
-def one_cycle(peak, steps):
-    """The recipes' one-cycle schedule (``recipes.compare.one_cycle``)."""
-    from recipes.compare import one_cycle as schedule
-
-    return schedule(peak, steps)
-
-
 class _FitTimer:
     """Callback factory: seconds spent in fit's own validation pass."""
 
@@ -203,6 +196,8 @@ def run_config(name, spec, data, args, device_kind):
         model = ours_model(spec["model_options"], data["input_shape"], data["num_classes"],
                            args.activation, spec.get("augment"))
     if spec["schedule"] == "one_cycle":
+        from recipes.compare import one_cycle
+
         lr = one_cycle(spec["lr"], steps_per_epoch * epochs)
     elif spec["schedule"] == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(spec["lr"], decay_steps=max(1, steps_per_epoch * epochs),

@@ -115,7 +115,8 @@ RESULT_COLUMNS = [
 #: config keys whose change makes finished runs incomparable (checked on --resume)
 _RESULT_KEYS = ("dataset", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
                 "schedule", "weight_decay", "label_smoothing", "tta", "preprocess", "val_split",
-                "train_subset", "test_subset", "mixed_precision", "augment", "kernel_initializer", "backend")
+                "train_subset", "test_subset", "mixed_precision", "augment", "kernel_initializer",
+                "backend")
 
 
 class GridError(RuntimeError):

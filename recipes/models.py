@@ -12,13 +12,13 @@ Kinds (``KINDS``):
             dropout after each stage, then Dense(dense) -> act -> Dropout -> Dense. The
             defaults (32 and 64 filters, one conv per stage, no BatchNorm) are the classic
             Keras MNIST convnet; ``filters=(32, 64, 128), convs_per_stage=2, batchnorm=True``
-            a classic CIFAR-10 BatchNorm CNN. ``pool="first"`` max-pools right after each
+            is a classic CIFAR-10 BatchNorm CNN. ``pool="first"`` max-pools right after each
             stage's first conv, so the stage's other convs run at a quarter of the pixels
             (the layout of Keller Jordan's fast CIFAR-10 nets); ``global_pool="max"|"avg"``
             replaces the Flatten; ``head_scale`` multiplies the classifier's input (logits
             scaled alike). The recipes' CIFAR-10 CNN is ``filters=(64, 128, 256),
             convs_per_stage=2, batchnorm=True, pool="first", global_pool="max", dense=0,
-            head_scale=0.125``.
+            head_scale=0.125, bn_momentum=0.9``.
 ``resnet``  ResNet v1 for 32x32 images (He et al. 2016, sec. 4.2): 3 stages of
             ``blocks`` basic blocks (6*blocks + 2 layers; blocks=3 is ResNet-20).
 ``snn``     self-normalising MLP (Klambauer et al. 2017): Dense with LeCun-normal kernels
