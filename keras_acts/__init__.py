@@ -11,7 +11,7 @@ looks them up; ``.keras`` files that use them load after ``import keras_acts``.
 from .catalogue import CATALOGUE, CLASSIC, Entry, Param
 from .registry import ActivationFunction, derivative, get, info, install, names
 from .docs import catalogue_table
-from . import layers, snn
+from . import layers, optim, snn
 from .init import gain_for, initializer_for, second_moment
 from .snn import layer_moments, snn_block, snn_mlp
 
@@ -22,6 +22,6 @@ install()
 __all__ = [
     "CATALOGUE", "CLASSIC", "Entry", "Param", "ActivationFunction",
     "catalogue_table", "derivative", "get", "info", "install", "names",
-    "layers", "snn", "initializer_for", "gain_for", "second_moment",
+    "layers", "optim", "snn", "initializer_for", "gain_for", "second_moment",
     "snn_block", "snn_mlp", "layer_moments",
 ]

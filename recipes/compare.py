@@ -18,8 +18,9 @@ Outputs (``--out``, default ``runs/<dataset>-<model>``):
                               ``model_path`` and run metadata
 ``results.csv|json|md``       one row per activation (``RESULT_COLUMNS``); CIs are blank /
                               null with one seed
-``learning_curves_*.png``     test accuracy and train/test loss per epoch (needs matplotlib)
-``report.md``                 written by ``recipes.report.write_report`` when available
+``report.md``                 ``recipes.report.write_report``: verdicts, forest plot, tables,
+                              learning curves with bands, diagnostics (figures in
+                              ``report_files/``; needs matplotlib for the figures)
 
 Saved models: ``<models-dir>/<dataset>-<model>/<act>-seed<k>.keras`` (default
 ``saved_models/`` under the current directory); ``keras.saving.load_model`` opens them
@@ -47,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["PRESETS", "CLASSIC12", "QUICK", "RESULT_COLUMNS", "build_parser", "resolve_config",
-           "run_grid", "aggregate", "main", "t_ppf", "mean_ci95"]
+           "run_grid", "aggregate", "main", "mean_ci95"]
 
 #: The classic dozen. ``binary_step`` is replaced by ``binary_step_ste`` (same forward pass,
 #: straight-through gradient): the plain step has zero gradient, so nothing before the output
@@ -65,6 +66,9 @@ PRESETS = {
                   train_subset=20000, test_subset=None, batch_size=125),
     "standard": dict(activations=CLASSIC12, seeds=3, epochs=10),
     "full": dict(activations=CLASSIC12, seeds=5, epochs=30),
+    "cifar-quick": dict(dataset="cifar10", model="cnn", variant="small", seeds=2,
+                        activations=("relu", "leaky_relu", "elu", "gelu", "swish", "mish")),
+    "cifar": dict(dataset="cifar10", model="cnn", variant="93", activations=CLASSIC12, seeds=3),
 }
 
 #: Per-model training recipe, then per (dataset, model) overrides. One model code path
@@ -81,24 +85,35 @@ RECIPES = {
     "resnet": dict(model_options=dict(blocks=3, base_filters=16), lr=2e-3, batch_size=128,
                    augment="flip_shift"),
 }
-DATASET_RECIPES = {
-    # Keller Jordan's fast CIFAR-10 layout (airbench) without its whitening stem, lookahead
-    # and frozen BN scales: stages of [conv -> pool -> conv], global max pool, linear head
-    # on features scaled by 1/8 (without it SGD at 0.2 diverged); SGD-Nesterov one-cycle,
-    # label smoothing 0.2, flip + shift, flip test-time augmentation. BatchNorm momentum 0.9:
-    # with Keras's 0.99 the inference-mode statistics lagged the weights at these rates
-    # (test accuracy 13-16 points under the training accuracy mid-run; on a 10k-image probe
-    # 0.9 lifted epoch-4 test accuracy from 29.9 % to 51.6 % with identical training).
-    ("cifar10", "cnn"): dict(model_options=dict(filters=(64, 128, 256), convs_per_stage=2,
-                                                batchnorm=True, pool="first", global_pool="max",
-                                                dense=0, dropout=0.0, dense_dropout=0.0,
-                                                head_scale=0.125, bn_momentum=0.9),
-                             optimizer="sgd", schedule="onecycle", lr=0.2, weight_decay=5e-3,
-                             batch_size=512, label_smoothing=0.2, augment="flip_shift",
-                             tta="flip"),
-}
-DEFAULTS = dict(preset="standard", dataset="mnist", model="mlp", seeds=3, epochs=10,
+#: airbench-style CIFAR-10 recipe (Keller Jordan, github.com/KellerJordan/cifar10-airbench,
+#: lib_airbench93.py: 93.0 % in 11 epochs, widths 64/128/128, ~54 M multiply-adds per
+#: image), rebuilt from ``build_model("cnn")`` options with the activation as the variable:
+#: frozen 2x2 whitening stem (24 channels from the training patches' eigenvectors) ->
+#: activation; per stage conv -> max-pool -> BN -> act -> conv -> BN -> act, BatchNorm
+#: without a learnable scale (momentum 0.6: Keras's convention, = torch's 0.4; eps 1e-12),
+#: convs with an identity (Dirac) part; global max pool, bias-free linear head on features
+#: scaled by 1/9. SGD-Nesterov 0.85 in airbench's decoupled units (lr 11.5 and weight decay
+#: 0.0153 per 1024 examples; BatchNorm shifts at 64x the rate), triangular schedule (0.2 ->
+#: 1 at 23 % -> 0.07), batch 1024, label smoothing 0.2, lookahead (every 5 steps the
+#: weights move to an average of momentum 0.95^5 (t/T)^3: keras_acts.optim.FastSGD),
+#: alternating flips + 2-px reflect
+#: translations on whole batches, flip + translate test-time augmentation.
+AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, batchnorm=True,
+                                   pool="early", global_pool="max", dense=0, dropout=0.0,
+                                   dense_dropout=0.0, head_scale=1 / 9, head_bias=False,
+                                   bn_momentum=0.6, bn_scale=False, bn_epsilon=1e-12,
+                                   stem="whiten", dirac=True),
+                optimizer="sgd_per1024", lr=11.5, weight_decay=0.0153, momentum=0.85,
+                bias_lr_scale=64.0, schedule="triangle", batch_size=1024, epochs=11,
+                label_smoothing=0.2, augment="flip_translate", tta="flip_translate",
+                ema=0.95 ** 5, preprocess="standardize")
+#: ``--variant 94``: airbench94's widths 64/256/256 (~118 M multiply-adds), 10 epochs.
+VARIANTS = {"93": {}, "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
+            "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=8)}
+DATASET_RECIPES = {("cifar10", "cnn"): AIRBENCH}
+DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", seeds=3, epochs=10,
                 optimizer="adam", schedule="cosine", weight_decay=0.0, label_smoothing=0.0,
+                momentum=0.9, bias_lr_scale=1.0, ema=None, ema_every=5, variant=None,
                 tta=None, preprocess="standardize",
                 val_split=0.0, train_subset=None, test_subset=None, device="auto",
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
@@ -110,10 +125,16 @@ RESULT_COLUMNS = [
     "macro_f1_mean", "macro_f1_ci95", "test_loss_mean", "test_loss_ci95",
     "epochs_to_99pct", "train_seconds_per_epoch", "latency_ms_per_batch256",
     "latency_ms_per_sample", "params", "seeds", "diverged_runs",
+    # paired by seed against the baseline activation (recipes.stats; Holm over the grid)
+    "baseline", "paired_seeds", "delta_vs_baseline_mean", "delta_vs_baseline_ci95", "p_value",
+    "p_value_holm", "verdict", "seeds_needed",
+    "loss_delta_vs_baseline_mean", "loss_delta_vs_baseline_ci95", "loss_p_value",
+    "loss_p_value_holm", "loss_verdict",
 ]
 
 #: config keys whose change makes finished runs incomparable (checked on --resume)
 _RESULT_KEYS = ("dataset", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
+                "momentum", "bias_lr_scale", "ema", "ema_every",
                 "schedule", "weight_decay", "label_smoothing", "tta", "preprocess", "val_split",
                 "train_subset", "test_subset", "mixed_precision", "augment", "kernel_initializer",
                 "backend")
@@ -124,79 +145,7 @@ class GridError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- statistics
-def _betacf(a, b, x):
-    """Continued fraction for the regularised incomplete beta (Numerical Recipes 6.4)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 400):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def _betai(a, b, x):
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    lbt = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(lbt) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(lbt) * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: float) -> float:
-    """CDF of Student's t distribution."""
-    tail = 0.5 * _betai(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
-
-
-def t_ppf(q: float, df: float) -> float:
-    """Quantile of Student's t (bisection on the CDF; no SciPy needed)."""
-    if not 0.0 < q < 1.0 or df <= 0:
-        raise ValueError("t_ppf needs 0 < q < 1 and df > 0")
-    if q < 0.5:
-        return -t_ppf(1.0 - q, df)
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < q:
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if t_cdf(mid, df) < q:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12 * max(1.0, hi):
-            break
-    return 0.5 * (lo + hi)
-
-
-def mean_ci95(values) -> tuple[float, float]:
-    """(mean, half-width of the 95 % t-interval); half-width NaN for fewer than 2 values."""
-    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
-    if v.size == 0:
-        return math.nan, math.nan
-    m = float(v.mean())
-    if v.size < 2:
-        return m, math.nan
-    return m, float(t_ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+from .stats import compare_to_baseline, mean_ci95  # noqa: E402  (SciPy; recipes.stats)
 
 
 def macro_f1(y_true, y_pred, num_classes: int) -> float:
@@ -308,20 +257,38 @@ def build_parser() -> argparse.ArgumentParser:
     a("--epochs", type=int, default=None)
     a("--batch-size", type=int, default=None, help="global batch size")
     a("--lr", type=float, default=None, help="peak learning rate")
-    a("--optimizer", choices=["adam", "adamw", "sgd"], default=None)
-    a("--schedule", choices=["cosine", "onecycle", "constant"], default=None,
+    a("--optimizer", choices=["adam", "adamw", "sgd", "sgd_per1024"], default=None,
+      help="sgd: SGD-Nesterov; sgd_per1024: the same with --lr and --weight-decay in "
+           "airbench's decoupled units (per 1024 examples; keras_acts.optim.per_1024) and "
+           "--bias-lr-scale for BatchNorm shifts (the CIFAR-10 cnn recipe)")
+    a("--momentum", type=float, default=None, help="SGD momentum (default 0.9)")
+    a("--bias-lr-scale", type=float, default=None,
+      help="sgd/sgd_per1024: step of BatchNorm shifts relative to --lr (default 1)")
+    a("--ema", type=float, default=None,
+      help="average the weights (EMA with this momentum, folded into the weights every "
+           "--ema-every steps: a lookahead); 0 = off")
+    a("--ema-every", type=int, default=None, help="steps between EMA write-backs (default 5)")
+    a("--schedule", choices=["cosine", "onecycle", "triangle", "constant"], default=None,
       help="cosine decay to 1 %% | onecycle: linear warm-up over 20 %% of the steps from "
-           "lr/25, then cosine to 0 | constant")
+           "lr/25, then cosine to 0 | triangle: 0.2 lr -> lr at 23 %% -> 0.07 lr, linear "
+           "(airbench) | constant")
+    a("--variant", choices=sorted(VARIANTS), default=None,
+      help="CIFAR-10 cnn recipe size: 93 (default; widths 64/128/128, 11 epochs, airbench93), "
+           "94 (widths 64/256/256, 10 epochs, airbench94-sized: ~2.2x the compute), small "
+           "(32/64/64, 8 epochs: the cifar-quick preset)")
     a("--label-smoothing", type=float, default=None, help="label smoothing of the loss (0-1)")
-    a("--tta", choices=["none", "flip"], default=None,
+    a("--tta", choices=["none", "flip", "flip_translate"], default=None,
       help="test-time augmentation: flip = average the predictions on the test images and "
-           "their mirror images (for CIFAR-10; off for MNIST)")
+           "their mirror images; flip_translate = also on 1-px shifted copies (airbench; "
+           "recipes.augment.tta_views). For CIFAR-10; off for MNIST")
     a("--weight-decay", type=float, default=None, help="for adamw / sgd")
     a("--model-option", action="append", default=[], metavar="KEY=VALUE",
       help="override a build_model option, e.g. width=512, batchnorm=true (repeatable)")
     a("--kernel-initializer", default=None,
       help="Keras initializer name for all kernels (default: keras_acts.initializer_for)")
-    a("--augment", choices=["none", "shift", "flip_shift"], default=None)
+    a("--augment", choices=["none", "shift", "flip_shift", "flip_translate"], default=None,
+      help="shift / flip_shift: Keras layers in the model; flip_translate: whole-batch NumPy "
+           "alternating flips + 2-px reflect translations (recipes.augment.BatchAugment)")
     a("--preprocess", choices=["unit", "standardize"], default=None)
     a("--train-subset", type=int, default=None, help="use N training images (stratified)")
     a("--test-subset", type=int, default=None, help="use N test images (stratified)")
@@ -346,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--models-dir", default=None, help="saved models root (default saved_models)")
     a("--no-save-models", dest="save_models", action="store_false", default=None,
       help="do not write the .keras files")
+    a("--baseline", default=None,
+      help="activation every other one is compared with, paired by seed (default: relu "
+           "when in the grid, else the first); analysis only, may change on --resume")
     a("--resume", action="store_true", help="skip (activation, seed) runs already finished")
     a("--overwrite", action="store_true", help="delete earlier results in --out first")
     a("--no-diagnostics", dest="diagnostics", action="store_false", default=None,
@@ -401,13 +371,21 @@ def resolve_config(args) -> dict:
     cfg["model_options"] = {**MODEL_DEFAULTS[model], **RECIPES[model]["model_options"],
                             **rec.get("model_options", {})}
     cfg.update({k: v for k, v in rec.items() if k != "model_options"})
-    cfg.update({k: v for k, v in preset.items()})
+    variant = given.get("variant") or preset.get("variant")
+    if variant and (dataset, model) != ("cifar10", "cnn"):
+        raise SystemExit("--variant applies to --dataset cifar10 --model cnn only")
+    if variant:
+        cfg["model_options"].update(VARIANTS[variant].get("model_options", {}))
+        cfg.update({k: v for k, v in VARIANTS[variant].items() if k != "model_options"})
+        cfg["variant"] = variant
+    cfg.update({k: v for k, v in preset.items() if k != "variant"})
     cfg.update(preset=preset_name, dataset=dataset, model=model)
     for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
-              "label_smoothing", "tta",
+              "label_smoothing", "tta", "momentum", "bias_lr_scale", "ema", "ema_every",
               "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
               "val_split", "device", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
-              "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution"):
+              "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
+              "baseline"):
         if k in given:
             cfg[k] = given[k]
     for opt in given.get("model_option", []):
@@ -421,6 +399,14 @@ def resolve_config(args) -> dict:
             cfg[k] = None
     if not 0.0 <= cfg["label_smoothing"] < 1.0:
         raise SystemExit("--label-smoothing must be in [0, 1)")
+    if not 0.0 <= cfg["momentum"] < 1.0:
+        raise SystemExit("--momentum must be in [0, 1)")
+    if cfg.get("ema") == 0:
+        cfg["ema"] = None
+    if cfg.get("ema") is not None and not 0.0 < cfg["ema"] < 1.0:
+        raise SystemExit("--ema must be in (0, 1) (or 0 for off)")
+    if cfg["ema_every"] < 1 or cfg["bias_lr_scale"] <= 0:
+        raise SystemExit("--ema-every must be >= 1 and --bias-lr-scale > 0")
     acts = given.get("activations")
     cfg["activations"] = split_activation_list(acts) if acts else list(cfg["activations"])
     if len(set(cfg["activations"])) != len(cfg["activations"]):
@@ -521,18 +507,27 @@ def one_cycle(peak, steps, warmup_frac=0.2, start_div=25.0):
 def _optimizer(cfg, steps_per_epoch):
     import keras
 
-    lr = cfg["lr"]
+    from keras_acts import optim
+
+    lr, wd = cfg["lr"], cfg["weight_decay"]
+    if cfg["optimizer"] == "sgd_per1024":
+        lr, wd = optim.per_1024(lr, wd, cfg["momentum"])
     total = max(1, steps_per_epoch * cfg["epochs"])
     if cfg["schedule"] == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=0.01)
     elif cfg["schedule"] == "onecycle":
         lr = one_cycle(lr, total)
+    elif cfg["schedule"] == "triangle":
+        lr = optim.Triangle(lr, total)
+    ema = dict(use_ema=True, ema_momentum=cfg["ema"],
+               ema_overwrite_frequency=cfg["ema_every"]) if cfg.get("ema") else {}
+    sgd_ema = dict(ema, lookahead_steps=total) if ema else {}
     if cfg["optimizer"] == "adam":
-        return keras.optimizers.Adam(lr)
+        return keras.optimizers.Adam(lr, **ema)
     if cfg["optimizer"] == "adamw":
-        return keras.optimizers.AdamW(lr, weight_decay=cfg["weight_decay"] or 1e-4)
-    return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True,
-                                weight_decay=cfg["weight_decay"] or None)
+        return keras.optimizers.AdamW(lr, weight_decay=wd or 1e-4, **ema)
+    return optim.FastSGD(lr, momentum=cfg["momentum"], nesterov=True, weight_decay=wd or None,
+                         bias_lr_scale=cfg["bias_lr_scale"], **sgd_ema)
 
 
 def _jit(cfg, placement=None):
@@ -610,20 +605,19 @@ def _loss_and_labels(cfg, d):
 
 
 def predict_proba(model, x, tta=None, batch_size=500):
-    """Class probabilities (float64); ``tta="flip"`` averages them with the mirror images'."""
-    probs = _predict(model, x, batch_size)
-    if tta == "flip":
-        probs = 0.5 * (probs + _predict(model, np.ascontiguousarray(x[:, :, ::-1]), batch_size))
-    elif tta is not None:
-        raise ValueError(f"tta must be None or 'flip', not {tta!r}")
-    return probs
+    """Class probabilities (float64), averaged over the views of ``recipes.augment.tta_views``
+    (``tta``: None, "flip" or "flip_translate")."""
+    from .augment import tta_views
+
+    return sum(w * _predict(model, v, batch_size) for w, v in tta_views(x, tta))
 
 
 def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
     """Train, evaluate, time and save one (activation, seed); return its run record."""
     import keras
 
-    from .models import build_model, parse_activation, slug
+    from .augment import BATCH_AUGMENTS, BatchAugment
+    from .models import build_model, init_whitening, parse_activation, slug
 
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
     started = _dt.datetime.now().isoformat(timespec="seconds")
@@ -637,6 +631,8 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         act = parse_activation(act_text)
     bs = cfg["batch_size"]
     steps = math.ceil(len(d["x_train"]) / bs)
+    if cfg.get("augment") in ("flip_translate",):  # BatchAugment drops the ragged batch
+        steps = max(1, len(d["x_train"]) // bs)
     loss, d = _loss_and_labels(cfg, d)
     timer = _make_callbacks()
     callbacks = [timer, keras.callbacks.TerminateOnNaN()]
@@ -648,9 +644,12 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     t = time.perf_counter()
     eval_bs = _eval_batch_size(len(d["x_val"]))
     with scope:
+        batch_aug = cfg.get("augment") in BATCH_AUGMENTS
         model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
                             kernel_initializer=cfg.get("kernel_initializer"),
-                            augment=cfg.get("augment"), **cfg["model_options"])
+                            augment=None if batch_aug else cfg.get("augment"),
+                            **cfg["model_options"])
+        init_whitening(model, d["x_train"])
         model.compile(optimizer=_optimizer(cfg, steps), loss=loss,
                       metrics=["accuracy"], jit_compile=_jit(cfg, placement),
                       steps_per_execution=_steps_per_execution(cfg))
@@ -659,7 +658,11 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
                       callbacks=callbacks)
         tpu = placement is not None and placement.plan.strategy == "tpu"
-        if tpu or (cfg.get("feed") == "tfdata" and keras.backend.backend() == "tensorflow"):
+        if batch_aug:
+            feed = BatchAugment(d["x_train"], d["y_fit"], bs, seed=seed)
+            hist = model.fit(feed, validation_data=(d["x_val"], d["y_fit_val"]),
+                             validation_batch_size=eval_bs, **fit_kw)
+        elif tpu or (cfg.get("feed") == "tfdata" and keras.backend.backend() == "tensorflow"):
             from .data import as_tf_dataset
 
             hist = model.fit(as_tf_dataset(d["x_train"], d["y_fit"], bs, True, seed, tpu),
@@ -791,8 +794,7 @@ def _check_out_dir(cfg: dict, out: Path):
     if cfg["overwrite"]:
         for p in runs:
             p.unlink()
-        for name in ("results.csv", "results.json", "results.md", "config.json", "report.md",
-                     "learning_curves_accuracy.png", "learning_curves_loss.png"):
+        for name in ("results.csv", "results.json", "results.md", "config.json", "report.md"):
             (out / name).unlink(missing_ok=True)
         return
     if finished and not cfg["resume"]:
@@ -923,6 +925,7 @@ def aggregate(cfg: dict) -> list[dict]:
 
     out = Path(cfg["out"])
     rows = []
+    per_seed = {"test_accuracy": {}, "test_loss": {}}
     for a in cfg["activations"]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -948,9 +951,56 @@ def aggregate(cfg: dict) -> list[dict]:
         row["params"] = int(ms[0]["params"])
         row["seeds"] = len(recs)
         row["diverged_runs"] = int(sum(bool(m.get("diverged")) for m in ms))
+        for metric in ("test_accuracy", "test_loss"):
+            per_seed[metric][name] = {r["seed"]: float(r["metrics"][metric]) for r in recs
+                                      if r["metrics"].get(metric) is not None
+                                      and math.isfinite(r["metrics"][metric])}
         rows.append(row)
+    _add_verdicts(rows, per_seed, baseline_of(cfg, [r["activation"] for r in rows]))
     rows.sort(key=lambda r: -r["test_accuracy_mean"] if math.isfinite(r["test_accuracy_mean"]) else 1)
     return rows
+
+
+def baseline_of(cfg: dict, names: list[str]) -> str | None:
+    """``--baseline`` (its display name), else relu when in the grid, else the first."""
+    from .models import parse_activation
+
+    if not names:
+        return None
+    want = cfg.get("baseline")
+    if want:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = parse_activation(want).name
+        if want not in names:
+            raise GridError(f"--baseline {cfg['baseline']!r} has no finished runs in this grid "
+                            f"({', '.join(names)})")
+        return want
+    return "relu" if "relu" in names else names[0]
+
+
+def _add_verdicts(rows, per_seed, baseline):
+    if baseline is None:
+        return
+    for metric, prefix, higher in (("test_accuracy", "", True), ("test_loss", "loss_", False)):
+        vals = {a: v for a, v in per_seed[metric].items()}
+        if baseline not in vals or not vals[baseline]:
+            continue
+        res = compare_to_baseline(vals, baseline, higher_is_better=higher)
+        for row in rows:
+            r = res.get(row["activation"])
+            if r is None:
+                continue
+            row[f"{prefix}delta_vs_baseline_mean"] = r["delta_mean"]
+            row[f"{prefix}delta_vs_baseline_ci95"] = r["delta_ci95"]
+            row[f"{prefix}p_value"] = r["p_value"]
+            row[f"{prefix}p_value_holm"] = r["p_value_holm"]
+            row[f"{prefix}verdict"] = r["verdict"]
+            if metric == "test_accuracy":
+                row["baseline"] = baseline
+                row["paired_seeds"] = r["paired_seeds"]
+                row["seeds_needed"] = r["seeds_needed"]
+                row["verdict_note"] = r["why"]
 
 
 def _csv_value(v):
@@ -959,32 +1009,6 @@ def _csv_value(v):
     if isinstance(v, float):
         return f"{v:.6g}"
     return v
-
-
-def _pm(mean, ci, scale=1.0, digits=2):
-    if mean is None or not math.isfinite(mean):
-        return "–"
-    s = f"{mean * scale:.{digits}f}"
-    return s + (f" ± {ci * scale:.{digits}f}" if ci is not None and math.isfinite(ci) else "")
-
-
-def _num(v, digits=2):
-    return "–" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
-
-
-def markdown_table(rows: list[dict]) -> str:
-    head = ("| # | activation | test acc. (%) | macro-F1 (%) | test loss | epochs to 99 % "
-            "| s/epoch | ms/batch 256 | ms/sample | params | seeds |")
-    lines = [head, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
-    for i, r in enumerate(rows, 1):
-        div = f" ({r['diverged_runs']} diverged)" if r.get("diverged_runs") else ""
-        lines.append(
-            f"| {i} | `{r['activation']}`{div} | {_pm(r['test_accuracy_mean'], r['test_accuracy_ci95'], 100)} "
-            f"| {_pm(r['macro_f1_mean'], r['macro_f1_ci95'], 100)} "
-            f"| {_pm(r['test_loss_mean'], r['test_loss_ci95'], 1, 4)} | {_num(r['epochs_to_99pct'], 1)} "
-            f"| {_num(r['train_seconds_per_epoch'])} | {_num(r['latency_ms_per_batch256'])} "
-            f"| {_num(r['latency_ms_per_sample'], 3)} | {r['params']:,} | {r['seeds']} |")
-    return "\n".join(lines) + "\n"
 
 
 def finalize(cfg: dict, stream=None) -> list[dict]:
@@ -1003,9 +1027,13 @@ def finalize(cfg: dict, stream=None) -> list[dict]:
     write_atomic(out / "results.csv", buf.getvalue())
     meta = {k: cfg.get(k) for k in ("dataset", "model", "model_options", "epochs", "batch_size",
                                    "lr", "optimizer", "schedule", "preset", "backend",
-                                   "train_subset", "test_subset", "val_split")}
-    write_json(out / "results.json", {"columns": with_cols, "rows": rows, "config": meta,
-                                      "confidence": "95 % t-interval half-width over seeds"})
+                                   "train_subset", "test_subset", "val_split", "variant")}
+    write_json(out / "results.json", {
+        "columns": with_cols, "rows": rows, "config": meta,
+        "confidence": "95 % t-interval half-width over seeds",
+        "paired": "delta_* = activation minus baseline, paired by seed; p_value: two-sided "
+                  "paired t-test; p_value_holm: Holm over the grid's non-baseline activations; "
+                  "verdict at alpha 0.05; seeds_needed: 80 % power at the observed difference"})
     opts = ", ".join(f"{k}={v}" for k, v in cfg["model_options"].items())
     sizes = (f"{cfg['n_train']} training / {cfg['n_test']} test images, " if cfg.get("n_train")
              else "")
@@ -1025,73 +1053,19 @@ def finalize(cfg: dict, stream=None) -> list[dict]:
     notes += ("epochs to 99 %: first epoch whose test (or --val-split holdout) accuracy reaches "
              "99 % of the final one. s/epoch: training only, first (compiling) epoch excluded. "
              "Latency: median `predict_on_batch` time.\n")
-    md = markdown_table(rows)
+    from .report import results_table, verdict_lines, write_report
+
+    md = results_table(rows)
     write_atomic(out / "results.md", title + md + notes)
-    _plot_curves(cfg, out)
     try:
-        from .report import write_report
-    except ImportError:
-        write_report = None
-    if write_report is not None:
-        try:
-            write_report(str(out))
-        except Exception as e:  # the report is a bonus; never lose the results over it
-            print(f"note: report.md not written ({type(e).__name__}: {e})", file=stream)
+        write_report(str(out))
+    except Exception as e:  # the report is a bonus; never lose the results over it
+        print(f"note: report.md not written ({type(e).__name__}: {e})", file=stream)
     print("\n" + md, file=stream)
+    for line in verdict_lines(rows):
+        print(line, file=stream)
     print(f"results: {out / 'results.md'} (also .csv, .json)", file=stream)
     return rows
-
-
-def _plot_curves(cfg, out: Path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        import matplotlib.ticker
-    except ImportError:
-        return
-    from .models import parse_activation, slug
-
-    curves = {}
-    for a in cfg["activations"]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            name = parse_activation(a).name
-        recs = [r for seed in cfg["seed_list"] if (r := _load_run(run_path(out, slug(name), seed)))]
-        if recs:
-            curves[name] = recs
-    if not curves:
-        return
-    for which, keys in (("accuracy", [("val_accuracy", "-")]),
-                        ("loss", [("loss", "-"), ("val_loss", "--")])):
-        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-        for i, (name, recs) in enumerate(curves.items()):
-            color = f"C{i % 10}"
-            for key, style in keys:
-                hs = [r["history"].get(key, []) for r in recs]
-                n = min(len(h) for h in hs)
-                if n == 0:
-                    continue
-                mean = np.nanmean(np.array([h[:n] for h in hs], np.float64), axis=0)
-                label = name if style == "-" else None
-                ax.plot(np.arange(1, n + 1), mean, style, color=color, label=label, marker="o", ms=3)
-        val = "holdout" if cfg.get("val_split") else "test"
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-        ax.set_xlabel("epoch")
-        if which == "accuracy":
-            ax.set_ylabel(f"{val} accuracy (mean over seeds)")
-        else:
-            ax.set_ylabel(f"loss (solid: train, dashed: {val})")
-            ax.set_yscale("log")
-        ax.set_title(f"{cfg['dataset']} / {cfg['model']}")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, ncol=2)
-        fig.tight_layout()
-        tmp = out / f".learning_curves_{which}.{os.getpid()}.tmp.png"
-        fig.savefig(tmp)
-        plt.close(fig)
-        os.replace(tmp, out / f"learning_curves_{which}.png")
 
 
 # --------------------------------------------------------------------------- entry point

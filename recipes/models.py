@@ -53,6 +53,7 @@ import warnings
 from typing import Any, Callable, NamedTuple
 
 import keras
+import numpy as np
 
 __all__ = ["ActivationSpec", "KINDS", "DEFAULTS", "build_model", "parse_activation",
            "split_activation_list", "resolve_activation", "slug"]
@@ -64,7 +65,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0, bn_momentum=0.99),
     "cnn": dict(filters=(32, 64), convs_per_stage=1, batchnorm=False, dense=128,
                 dropout=0.25, dense_dropout=0.5, pool="last", global_pool=None,
-                head_scale=1.0, bn_momentum=0.99),
+                head_scale=1.0, bn_momentum=0.99, bn_scale=True, bn_epsilon=1e-3,
+                stem=None, dirac=False, head_bias=True),
     "resnet": dict(blocks=3, base_filters=16, bn_momentum=0.99),
     "snn": dict(depth=4, width=256, dropout=0.05),
 }
@@ -257,14 +259,19 @@ def _callable_name(fn) -> str:
 
 # --------------------------------------------------------------------------- building blocks
 class _Ctx:
-    """Per-model state: the activation spec and the kernel-initializer rule."""
+    """Per-model state: the activation spec, the kernel-initializer rule, BatchNorm settings."""
 
-    def __init__(self, act: ActivationSpec, kernel_initializer=None, bn_momentum=0.99):
+    def __init__(self, act: ActivationSpec, kernel_initializer=None, bn_momentum=0.99,
+                 bn_scale=True, bn_epsilon=1e-3):
         self.act = act
         self.kernel_initializer = kernel_initializer
         if not 0.0 <= float(bn_momentum) < 1.0:
             raise ValueError(f"bn_momentum must be in [0, 1), not {bn_momentum!r}")
-        self.bn_momentum = float(bn_momentum)
+        if not float(bn_epsilon) > 0.0:
+            raise ValueError(f"bn_epsilon must be > 0, not {bn_epsilon!r}")
+        self.bn_momentum, self.bn_scale = float(bn_momentum), bool(bn_scale)
+        self.bn_epsilon = float(bn_epsilon)
+        self.dirac_layers = []  # convs that get dirac_init once the model is built
         probe = act.make()
         self.is_layer = isinstance(probe, keras.layers.Layer)
         self._init_key = probe
@@ -298,24 +305,35 @@ class _Ctx:
         return keras.layers.Dense(units, activation=self.act.make(),
                                   kernel_initializer=self.init())(x)
 
-    def conv(self, x, filters, kernel=3, strides=1, batchnorm=False, activate=True):
+    def conv(self, x, filters, kernel=3, strides=1, batchnorm=False, activate=True, bn=True,
+             dirac=False):
+        """Conv -> (BatchNorm) -> (activation). ``batchnorm`` drops the conv's bias; ``bn=False``
+        leaves the BatchNorm to the caller. ``dirac``: see ``dirac_init``."""
         if batchnorm or self.is_layer or not activate:
-            x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
-                                    use_bias=not batchnorm, kernel_initializer=self.init())(x)
-            if batchnorm:
+            layer = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
+                                        use_bias=not batchnorm, kernel_initializer=self.init())
+            x = layer(x)
+            if dirac:
+                self.dirac_layers.append(layer)
+            if batchnorm and bn:
                 x = self.bn(x)
             return self.activate(x) if activate else x
-        return keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
-                                   activation=self.act.make(), kernel_initializer=self.init())(x)
+        layer = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
+                                    activation=self.act.make(), kernel_initializer=self.init())
+        if dirac:
+            self.dirac_layers.append(layer)
+        return layer(x)
 
     def bn(self, x):
         # Keras semantics: moving = momentum * moving + (1 - momentum) * batch statistic
-        return keras.layers.BatchNormalization(momentum=self.bn_momentum)(x)
+        return keras.layers.BatchNormalization(momentum=self.bn_momentum, scale=self.bn_scale,
+                                               epsilon=self.bn_epsilon)(x)
 
-    def head(self, x, num_classes):
+    def head(self, x, num_classes, use_bias=True):
         # float32 softmax output also under mixed precision
         return keras.layers.Dense(num_classes, activation="softmax", dtype="float32",
-                                  kernel_initializer=self.init(), name="predictions")(x)
+                                  use_bias=use_bias, kernel_initializer=self.init(),
+                                  name="predictions")(x)
 
 
 def _mlp(c: _Ctx, x, num_classes, depth, width, batchnorm, dropout):
@@ -337,14 +355,29 @@ def _snn(c: _Ctx, x, num_classes, depth, width, dropout):
 
 
 def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dropout,
-         dense_dropout, pool, global_pool, head_scale):
-    if pool not in ("first", "last"):
-        raise ValueError(f"cnn option pool must be 'first' or 'last', not {pool!r}")
+         dense_dropout, pool, global_pool, head_scale, stem, dirac, head_bias):
+    if pool not in ("first", "early", "last"):
+        raise ValueError(f"cnn option pool must be 'first', 'early' or 'last', not {pool!r}")
     if global_pool not in (None, "max", "avg"):
         raise ValueError(f"cnn option global_pool must be None, 'max' or 'avg', not {global_pool!r}")
+    if stem not in (None, "whiten"):
+        raise ValueError(f"cnn option stem must be None or 'whiten', not {stem!r}")
+    if stem == "whiten":
+        # 2x2 conv, 2 * 12 channels, frozen: set from the training patches' covariance by
+        # init_whitening(model, x) before training (filters +v and -v per eigenvector)
+        channels = 2 * 2 * 2 * int(x.shape[-1])
+        x = keras.layers.Conv2D(channels, 2, padding="valid", use_bias=False, trainable=False,
+                                name=WHITEN_LAYER)(x)
+        x = c.activate(x)
     for f in filters:
         for i in range(int(convs_per_stage)):
-            x = c.conv(x, int(f), batchnorm=batchnorm)
+            if pool == "early" and i == 0:
+                # conv -> pool -> BN -> act: BN and the activation run on a quarter of the pixels
+                x = c.conv(x, int(f), batchnorm=batchnorm, activate=False, bn=False, dirac=dirac)
+                x = keras.layers.MaxPooling2D()(x)
+                x = c.activate(c.bn(x) if batchnorm else x)
+                continue
+            x = c.conv(x, int(f), batchnorm=batchnorm, dirac=dirac)
             if pool == "first" and i == 0:
                 x = keras.layers.MaxPooling2D()(x)
         if pool == "last":
@@ -361,7 +394,7 @@ def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dr
         # scaling the head's input by s scales the logits by s and their sensitivity to a
         # step of the head's kernel by s**2 (what fast SGD recipes need at high rates)
         x = keras.layers.Rescaling(float(head_scale), name="head_scale")(x)
-    return c.head(x, num_classes)
+    return c.head(x, num_classes, use_bias=bool(head_bias))
 
 
 def _resnet(c: _Ctx, x, num_classes, blocks, base_filters):
@@ -419,7 +452,8 @@ def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
 
         return snn.snn_mlp(tuple(input_shape), int(opts["depth"]), int(opts["width"]),
                            num_classes, dropout=float(opts["dropout"]), name=name or "snn_selu")
-    ctx = _Ctx(act, kernel_initializer, opts.pop("bn_momentum", 0.99))
+    ctx = _Ctx(act, kernel_initializer, opts.pop("bn_momentum", 0.99),
+               opts.pop("bn_scale", True), opts.pop("bn_epsilon", 1e-3))
     inputs = keras.Input(tuple(input_shape))
     x = inputs
     if augment:
@@ -429,4 +463,55 @@ def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
             x = keras.layers.RandomFlip("horizontal")(x)
         x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
     outputs = _BUILDERS[kind](ctx, x, num_classes, **opts)
-    return keras.Model(inputs, outputs, name=name or f"{kind}_{slug(act.name)}"[:100])
+    model = keras.Model(inputs, outputs, name=name or f"{kind}_{slug(act.name)}"[:100])
+    for layer in ctx.dirac_layers:
+        dirac_init(layer)
+    return model
+
+
+WHITEN_LAYER = "whiten"
+
+
+def dirac_init(conv) -> None:
+    """Make the first ``min(in, out)`` filters of a built Conv2D pass their input channel
+    through unchanged (a 1 at the kernel's centre, 0 elsewhere): an implicit residual path
+    at initialisation (airbench's ``dirac_`` on the first ``in_channels`` filters)."""
+    k = np.array(keras.ops.convert_to_numpy(conv.kernel))
+    kh, kw, cin, cout = k.shape
+    n = min(cin, cout)
+    k[:, :, :, :n] = 0.0
+    k[kh // 2, kw // 2, np.arange(n), np.arange(n)] = 1.0
+    conv.kernel.assign(k.astype(k.dtype))
+
+
+def whitening_weights(x, kernel_size: int = 2, eps: float = 5e-4, max_images: int = 5000):
+    """Kernel (kh, kw, c, 2*kh*kw*c) whose first half maps each ``kh x kw`` patch of ``x``
+    (N, H, W, C) onto the eigenvectors of the patches' covariance scaled by
+    ``1/sqrt(eigenvalue + eps)`` (largest first), the second half the same negated.
+
+    The patches' second moment (about zero, as the conv sees them) is what is whitened: on
+    the patches the first half's outputs have covariance ~identity (exactly
+    ``diag(l / (l + eps))``)."""
+    x = np.asarray(x[:max_images], np.float32)
+    n, h, w, c = x.shape
+    views = np.lib.stride_tricks.sliding_window_view(x, (kernel_size, kernel_size), axis=(1, 2))
+    # (n, h', w', c, kh, kw) -> patches in the kernel's (kh, kw, c) order
+    patches = views.transpose(0, 1, 2, 4, 5, 3).reshape(-1, kernel_size * kernel_size * c)
+    cov = (patches.T.astype(np.float64) @ patches.astype(np.float64)) / len(patches)
+    vals, vecs = np.linalg.eigh(cov)
+    vals, vecs = vals[::-1], vecs[:, ::-1]
+    scaled = vecs / np.sqrt(np.maximum(vals, 0.0) + eps)
+    kernel = np.concatenate([scaled, -scaled], axis=1)
+    return kernel.reshape(kernel_size, kernel_size, c, -1).astype(np.float32)
+
+
+def init_whitening(model, x, eps: float = 5e-4) -> bool:
+    """Set the ``whiten`` stem of ``model`` (if it has one) from training images ``x``;
+    returns whether it had one. Call before training, on the preprocessed inputs."""
+    try:
+        layer = model.get_layer(WHITEN_LAYER)
+    except ValueError:
+        return False
+    kh = int(layer.kernel.shape[0])
+    layer.kernel.assign(whitening_weights(x, kh, eps))
+    return True

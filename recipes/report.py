@@ -2,11 +2,14 @@
 
 ``write_report(out_dir)`` reads what ``recipes.compare`` wrote there (``results.json``,
 ``config.json``, ``runs/<activation>-seed<k>.json`` with per-epoch ``history`` and the
-``keras_acts.diagnostics.GradientFlow`` history under ``diagnostics``, ``learning_curves_*.png``)
+``keras_acts.diagnostics.GradientFlow`` history under ``diagnostics``)
 and writes ``report.md`` next to them with
 
-* the results table (mean ± 95 % CI over seeds),
-* learning curves (compare's PNGs; drawn from the run histories if they are missing),
+* a verdict per activation against the baseline (paired by seed, Holm-corrected:
+  ``recipes.stats``) and a forest plot of the differences,
+* the results table (mean ± 95 % CI over seeds) -- ``results_table`` is the one Markdown
+  table builder of the recipes (``recipes.compare`` writes ``results.md`` with it),
+* learning curves drawn from the run histories: mean over seeds with a min-max band,
 * gradient flow: kernel-gradient norm per layer per activation, before and after training,
   and the first/last-layer ratio,
 * dead and saturated units per activation (definitions in ``keras_acts.diagnostics``),
@@ -14,7 +17,8 @@ and writes ``report.md`` next to them with
   (``keras_acts.plot``).
 
 Figures go to ``report_files/`` and are embedded by relative path; every link in the report
-points to a file that exists. Without matplotlib the report has the tables only.
+points to a file that exists; an activation has the same colour in every figure. Without
+matplotlib the report has the tables only.
 
     python -m recipes.report runs/mnist-mlp          # (re)write the report of a finished grid
 """
@@ -28,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_report", "load_runs", "diagnostics_summary", "FIGURES"]
+__all__ = ["write_report", "load_runs", "diagnostics_summary", "results_table",
+           "verdict_lines", "FIGURES"]
 
 FIGURES = "report_files"
-_COMPARE_CURVES = ("learning_curves_accuracy.png", "learning_curves_loss.png")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -122,11 +126,20 @@ def _plain_log_labels(ax):
     ax.yaxis.set_minor_formatter(fmt if lo > 0 and hi / lo < 10 else NullFormatter())
 
 
+def colors(order) -> dict[str, tuple]:
+    """One colour per activation, the same in every figure of a report (tab10, then tab20)."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if len(order) <= 10 else "tab20"]
+    return {name: cmap(i % cmap.N) for i, name in enumerate(order)}
+
+
 def _learning_curves(order, runs, path: Path) -> Path | None:
     fig = _figure(11, 4.2)
     ax_acc, ax_loss = fig.subplots(1, 2)
     drawn = False
-    for i, name in enumerate(order):
+    col = colors(order)
+    for name in order:
         hs = [r.get("history") or {} for r in runs[name]]
         for ax, key, style in ((ax_acc, "val_accuracy", "-"), (ax_loss, "loss", "-"),
                                (ax_loss, "val_loss", "--")):
@@ -134,13 +147,18 @@ def _learning_curves(order, runs, path: Path) -> Path | None:
             n = min((len(s) for s in series), default=0)
             if n == 0:
                 continue
-            mean = np.nanmean(np.array([s[:n] for s in series], np.float64), axis=0)
-            ax.plot(np.arange(1, n + 1), mean, style, color=f"C{i % 10}", marker="o", ms=3,
+            arr = np.array([s[:n] for s in series], np.float64)
+            x = np.arange(1, n + 1)
+            ax.plot(x, np.nanmean(arr, axis=0), style, color=col[name], marker="o", ms=3,
                     label=name if style == "-" else None)
+            if len(arr) > 1:  # band: min-max over seeds
+                ax.fill_between(x, np.nanmin(arr, axis=0), np.nanmax(arr, axis=0),
+                                color=col[name], alpha=0.15, lw=0)
             drawn = True
     if not drawn:
         return None
-    ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="accuracy (mean over seeds)")
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy",
+               title="accuracy (mean over seeds, band: min-max)")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss (solid: train, dashed: validation)")
     ax_loss.set_yscale("log")
     _plain_log_labels(ax_loss)
@@ -162,6 +180,7 @@ def _gradient_flow(order, diag, path: Path) -> Path | None:
     fig = _figure(5.2 * len(phases) + 1.6, 4.2)
     axes = fig.subplots(1, len(phases), squeeze=False)[0]
     lo, hi = np.inf, 0.0
+    col = colors(names)
     for ax, (tag, label) in zip(axes, phases):
         for i, name in enumerate(names):
             norms = np.array([np.nan if v is None else v for v in diag[name][f"grad_norm_{tag}"]])
@@ -169,8 +188,8 @@ def _gradient_flow(order, diag, path: Path) -> Path | None:
             if np.all(np.isnan(norms)):
                 continue
             lo, hi = min(lo, np.nanmin(norms)), max(hi, np.nanmax(norms))
-            ax.plot(np.arange(1, len(norms) + 1), norms, marker="o", ms=3, color=f"C{i % 10}",
-                    ls=("-", "--", ":")[(i // 10) % 3], label=name)
+            ax.plot(np.arange(1, len(norms) + 1), norms, marker="o", ms=3, color=col[name],
+                    label=name)
         epoch = diag[names[0]][f"epoch_{tag}"]
         ax.set_title(f"{label} (epoch {epoch})" if label else f"epoch {epoch}")
         ax.set_yscale("log")
@@ -236,20 +255,114 @@ def _pm(mean, ci, scale=100.0, digits=2):
     return s
 
 
-def _results_table(results) -> str:
-    rows = results.get("rows", [])
-    lines = ["| # | activation | test acc. (%) | test loss | epochs to 99 % | s/epoch | seeds |",
-             "|--:|---|--:|--:|--:|--:|--:|"]
+def _pp(v, digits=2, sign=True):
+    return "–" if not _finite(v) else f"{100 * v:+.{digits}f}" if sign else f"{100 * v:.{digits}f}"
+
+
+def _p(v):
+    return "–" if not _finite(v) else "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def _num(v, digits=2):
+    return "–" if not _finite(v) else f"{v:.{digits}f}"
+
+
+def results_table(rows) -> str:
+    """The Markdown results table: one row per activation (``recipes.compare.RESULT_COLUMNS``),
+    with the paired comparison against the baseline where there is one."""
+    paired = any(r.get("verdict") for r in rows)
+    head = ["#", "activation", "test acc. (%)"]
+    if paired:
+        head += ["Δ vs baseline (pp) [95 % CI]", "p (Holm)", "verdict"]
+    head += ["macro-F1 (%)", "test loss", "epochs to 99 %", "s/epoch", "ms/batch 256",
+             "ms/sample", "params", "seeds"]
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join("--:" if h not in ("activation", "verdict") else "---"
+                            for h in head) + "|"]
     for i, r in enumerate(rows, 1):
         div = f" ({r['diverged_runs']} diverged)" if r.get("diverged_runs") else ""
-        e99, spe = r.get("epochs_to_99pct"), r.get("train_seconds_per_epoch")
-        lines.append(
-            f"| {i} | `{r.get('activation')}`{div} "
-            f"| {_pm(r.get('test_accuracy_mean'), r.get('test_accuracy_ci95'))} "
-            f"| {_pm(r.get('test_loss_mean'), r.get('test_loss_ci95'), 1.0, 4)} "
-            f"| {'–' if not _finite(e99) else f'{e99:.1f}'} "
-            f"| {'–' if not _finite(spe) else f'{spe:.2f}'} | {r.get('seeds', '–')} |")
+        cells = [str(i), f"`{r.get('activation')}`{div}",
+                 _pm(r.get("test_accuracy_mean"), r.get("test_accuracy_ci95"))]
+        if paired:
+            if r.get("verdict") == "baseline":
+                cells += ["baseline", "–", "**baseline**"]
+            else:
+                d, h = r.get("delta_vs_baseline_mean"), r.get("delta_vs_baseline_ci95")
+                ci = f" [{_pp(d - h)}, {_pp(h + d)}]" if _finite(d) and _finite(h) else ""
+                v = r.get("verdict") or "–"
+                if v == "indistinguishable" and r.get("seeds_needed"):
+                    v += f" (~{r['seeds_needed']} seeds)"
+                cells += [_pp(d) + ci, _p(r.get("p_value_holm")), v]
+        params = r.get("params")
+        cells += [_pm(r.get("macro_f1_mean"), r.get("macro_f1_ci95")),
+                  _pm(r.get("test_loss_mean"), r.get("test_loss_ci95"), 1.0, 4),
+                  _num(r.get("epochs_to_99pct"), 1), _num(r.get("train_seconds_per_epoch")),
+                  _num(r.get("latency_ms_per_batch256")), _num(r.get("latency_ms_per_sample"), 3),
+                  f"{params:,}" if isinstance(params, int) else "–", str(r.get("seeds", "–"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [r["verdict_note"] for r in rows if r.get("verdict_note")]
+    if paired or notes:
+        lines.append("")
+    if paired:
+        lines.append("Δ: test accuracy minus the baseline's, paired by seed (mean, 95 % t-interval "
+                     "of the per-seed differences); p: two-sided paired t-test, Holm-adjusted over "
+                     "the grid; verdict at α = 0.05; ~N seeds: paired seeds for 80 % power at the "
+                     "observed difference.")
+    lines += [f"No verdict: {n}." for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def verdict_lines(rows) -> list[str]:
+    """One sentence per non-baseline activation, e.g. ``gelu: +0.08 pp vs relu [-0.21, +0.37],
+    indistinguishable (p = 0.52, Holm); ~40 seeds would be needed``."""
+    out = []
+    for r in rows:
+        v, base = r.get("verdict"), r.get("baseline")
+        if v in (None, "baseline") or base is None:
+            if v is None and r.get("verdict_note"):
+                out.append(f"{r['activation']}: no verdict ({r['verdict_note']}).")
+            continue
+        d, h = r.get("delta_vs_baseline_mean"), r.get("delta_vs_baseline_ci95")
+        ci = f" [{_pp(d - h)}, {_pp(d + h)}]" if _finite(h) else ""
+        p = r.get("p_value_holm")
+        text = (f"{r['activation']}: {_pp(d)} pp vs {base}{ci}, {v} "
+                f"(p {'< 0.001' if _finite(p) and p < 0.001 else f'= {p:.2g}'}, Holm)")
+        if v == "indistinguishable":
+            n = r.get("seeds_needed")
+            text += (f"; ~{n} seeds would be needed" if n else
+                     "; no seed count would resolve it (no difference or no spread)")
+        loss_v = r.get("loss_verdict")
+        if loss_v and loss_v != v:
+            text += f"; on test loss: {loss_v}"
+        out.append(text + ".")
+    return out
+
+
+def _forest(rows, path: Path) -> Path | None:
+    """Difference to the baseline with its 95 % interval, one row per activation, sorted."""
+    pts = [r for r in rows if r.get("verdict") not in (None, "baseline")
+           and _finite(r.get("delta_vs_baseline_mean"))]
+    if not pts:
+        return None
+    pts.sort(key=lambda r: r["delta_vs_baseline_mean"])
+    col = colors([r["activation"] for r in rows])
+    fig = _figure(7.5, 0.45 * len(pts) + 1.4)
+    ax = fig.subplots()
+    for y, r in enumerate(pts):
+        d = 100 * r["delta_vs_baseline_mean"]
+        h = 100 * r["delta_vs_baseline_ci95"] if _finite(r.get("delta_vs_baseline_ci95")) else 0.0
+        ax.errorbar(d, y, xerr=h, fmt="o", color=col[r["activation"]], capsize=3, ms=6)
+        ax.annotate(r["verdict"], (d + h, y), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8, color="0.3")
+    ax.axvline(0.0, color="0.4", lw=1, ls="--")
+    ax.set_yticks(range(len(pts)), [r["activation"] for r in pts])
+    ax.set_ylim(-0.7, len(pts) - 0.3)
+    ax.set_xlabel(f"test accuracy minus {pts[0].get('baseline')}'s (percentage points), "
+                  "paired by seed, 95 % CI")
+    ax.grid(axis="x", alpha=0.3)
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo, hi + 0.25 * (hi - lo))  # room for the labels
+    return _save(fig, path)
 
 
 def _finite(v):
@@ -335,17 +448,36 @@ def write_report(out_dir, *, gallery: bool = True) -> Path:
     if files:
         md.append("Files: " + " · ".join(files) + "\n")
 
+    rows = results.get("rows") or []
+    md.append("## Verdict\n")
+    lines = verdict_lines(rows)
+    base = next((r["activation"] for r in rows if r.get("verdict") == "baseline"), None)
+    if lines:
+        md.append(f"Each activation against `{base}`, paired by seed (same seeds, same data "
+                  "order), two-sided paired t-test, Holm-adjusted over the grid, α = 0.05 "
+                  "(`recipes.stats`).\n")
+        md += [f"- {line}" for line in lines]
+        md.append("")
+        if plotting:
+            p = _forest(rows, figs / "forest.png")
+            if p:
+                md.append(_link(out, p.relative_to(out).as_posix(), "difference to the baseline",
+                                True) + "\n")
+    else:
+        md.append("No verdicts: one activation only, or fewer than 2 seeds finished for an "
+                  "activation and the baseline.\n")
+
     md.append("## Results\n")
-    if results.get("rows"):
+    if rows:
         md.append("Mean ± 95 % confidence interval over seeds (no interval with one seed); "
                   "sorted by test accuracy.\n")
-        md.append(_results_table(results))
+        md.append(results_table(rows))
     else:
         md.append("No `results.json` yet (no finished runs).\n")
 
     md.append("## Learning curves\n")
-    curves = [f for f in _COMPARE_CURVES if (out / f).is_file()]
-    if not curves and plotting and runs:
+    curves = []
+    if plotting and runs:
         p = _learning_curves(order, runs, figs / "learning_curves.png")
         curves = [p.relative_to(out).as_posix()] if p else []
     md += [_link(out, c, c.rsplit("/", 1)[-1][:-4].replace("_", " "), image=True) + "\n"

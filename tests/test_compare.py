@@ -59,10 +59,14 @@ def tiny_data(cfg):
 
 
 # --------------------------------------------------------------------------- statistics
-def test_t_quantiles_match_tables():
+def test_ci_half_widths_use_table_t_quantiles():
+    # values 0, 2 (n = 2) ... n = 31: sd chosen so the half-width is t * 1 exactly
     for df, t in [(1, 12.706205), (2, 4.302653), (4, 2.776445), (9, 2.262157), (30, 2.042272)]:
-        assert compare.t_ppf(0.975, df) == pytest.approx(t, abs=1e-5)
-    assert compare.t_ppf(0.025, 3) == pytest.approx(-3.182446, abs=1e-5)
+        n = df + 1
+        v = np.zeros(n)
+        v[0], v[1] = 1.0, -1.0  # sum 0, sum of squares 2: sd = sqrt(2 / df)
+        _, h = compare.mean_ci95(v)
+        assert h == pytest.approx(t * math.sqrt(2 / df) / math.sqrt(n), abs=1e-5)
 
 
 def test_mean_ci95_by_hand():
@@ -99,7 +103,14 @@ def test_presets_and_overrides():
     assert over["activations"] == ["relu", "aria2:alpha=1,beta=0.5"]
     assert over["model_options"]["width"] == 32
     cifar = compare.resolve_config(p.parse_args(["--dataset", "cifar10", "--model", "cnn"]))
-    assert cifar["model_options"]["batchnorm"] and cifar["augment"] == "flip_shift"
+    assert cifar["model_options"]["batchnorm"] and cifar["augment"] == "flip_translate"
+    assert cifar["model_options"]["stem"] == "whiten" and cifar["model_options"]["filters"] == (64, 128, 128)
+    c94 = compare.resolve_config(p.parse_args(["--dataset", "cifar10", "--model", "cnn", "--variant", "94"]))
+    assert c94["model_options"]["filters"] == (64, 256, 256) and c94["epochs"] == 10
+    cq = compare.resolve_config(p.parse_args(["--preset", "cifar-quick"]))
+    assert cq["model_options"]["filters"] == (32, 64, 64) and len(cq["activations"]) == 6
+    with pytest.raises(SystemExit, match="cifar10"):
+        compare.resolve_config(p.parse_args(["--variant", "94"]))
     assert cifar["out"] == os.path.join("runs", "cifar10-cnn")
     with pytest.raises(SystemExit):
         compare.resolve_config(p.parse_args(["--model-option", "nope=1"]))

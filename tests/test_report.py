@@ -81,9 +81,6 @@ def _fake_out_dir(out: Path, with_diagnostics=True, with_curves=False):
     (out / "config.json").write_text(json.dumps(config))
     (out / "results.md").write_text("| table |\n")
     (out / "results.csv").write_text("activation\n")
-    if with_curves:
-        for name in ("learning_curves_accuracy.png", "learning_curves_loss.png"):
-            (out / name).write_bytes(b"\x89PNG\r\n\x1a\nfake")
     return out
 
 
@@ -107,14 +104,34 @@ def test_report_from_documented_files(tmp_path):
     assert md.index("`relu`") < md.index("`tanh`")  # results order (by accuracy)
 
 
-def test_report_uses_compare_learning_curves_when_present(tmp_path):
+def test_report_verdicts_forest_and_bands(tmp_path):
     pytest.importorskip("matplotlib")
-    out = _fake_out_dir(tmp_path / "out", with_diagnostics=False, with_curves=True)
+    out = _fake_out_dir(tmp_path / "out", with_diagnostics=False)
+    res = json.loads((out / "results.json").read_text())
+    for r in res["rows"]:
+        if r["activation"] == "relu":
+            r.update(verdict="baseline", baseline="relu", delta_vs_baseline_mean=0.0)
+        else:
+            r.update(verdict="indistinguishable" if r["activation"] == "tanh" else "worse",
+                     baseline="relu", delta_vs_baseline_mean=-0.01, delta_vs_baseline_ci95=0.004,
+                     p_value_holm=0.5 if r["activation"] == "tanh" else 0.01,
+                     seeds_needed=12 if r["activation"] == "tanh" else None)
+    (out / "results.json").write_text(json.dumps(res))
     report.write_report(out)
+    md = (out / "report.md").read_text(encoding="utf-8")
     targets = assert_links_exist(out)
-    assert "learning_curves_accuracy.png" in targets and "learning_curves_loss.png" in targets
-    assert not any("gradient_flow" in t for t in targets)
-    assert "No diagnostics recorded" in (out / "report.md").read_text(encoding="utf-8")
+    assert "report_files/forest.png" in targets and "report_files/learning_curves.png" in targets
+    assert md.index("## Verdict") < md.index("## Results")
+    assert "- tanh: -1.00 pp vs relu [-1.40, -0.60], indistinguishable (p = 0.5, Holm); " \
+           "~12 seeds would be needed." in md
+    assert "- prelu: -1.00 pp vs relu [-1.40, -0.60], worse (p = 0.01, Holm)." in md
+    assert "| **baseline** |" in md and "indistinguishable (~12 seeds)" in md
+
+
+def test_colors_are_one_per_activation():
+    pytest.importorskip("matplotlib")
+    c = report.colors(["a", "b", "c"])
+    assert len(set(c.values())) == 3 and c == report.colors(["a", "b", "c"])
 
 
 def test_report_without_matplotlib_has_tables_only(tmp_path, monkeypatch):
