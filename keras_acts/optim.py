@@ -94,8 +94,14 @@ class FastSGD(keras.optimizers.SGD):
         self.bias_lr_scale = float(bias_lr_scale)
         self.lookahead_steps = None if lookahead_steps is None else int(lookahead_steps)
 
+    def build(self, variables):
+        super().build(variables)
+        # by index: inside update_step TensorFlow passes its own (renamed) variables
+        self._shift_indices = {self._get_variable_index(v) for v in variables
+                               if v.name == "beta"}
+
     def update_step(self, gradient, variable, learning_rate):
-        if self.bias_lr_scale != 1.0 and variable.name == "beta":
+        if self.bias_lr_scale != 1.0 and self._get_variable_index(variable) in self._shift_indices:
             learning_rate = ops.multiply(learning_rate, self.bias_lr_scale)
         return super().update_step(gradient, variable, learning_rate)
 
