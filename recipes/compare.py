@@ -378,7 +378,10 @@ def resolve_config(args) -> dict:
         cfg["model_options"].update(VARIANTS[variant].get("model_options", {}))
         cfg.update({k: v for k, v in VARIANTS[variant].items() if k != "model_options"})
         cfg["variant"] = variant
-    cfg.update({k: v for k, v in preset.items() if k != "variant"})
+    # an explicit --preset wins over the recipes; the implicit default one only fills in
+    # what the (dataset, model) recipe and variant leave open (CIFAR-10 keeps its 11 epochs)
+    fixed = set() if given.get("preset") else set(rec) | set(VARIANTS.get(variant) or {})
+    cfg.update({k: v for k, v in preset.items() if k != "variant" and k not in fixed})
     cfg.update(preset=preset_name, dataset=dataset, model=model)
     for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
               "label_smoothing", "tta", "momentum", "bias_lr_scale", "ema", "ema_every",
