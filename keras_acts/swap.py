@@ -275,12 +275,15 @@ def swap_activations(model, activation, *, include=None, exclude=None,
             new_acts.append(a)
         return a
 
+    replacements: set[int] = set()
+    attached: list = []  # layers given a learnable activation= (built below)
+
     def clone(layer):
         here = by_layer.get(id(layer), [])
         if any(s.attribute == "layer" for s in here):
-            if is_layer:
-                return fresh()
-            return keras.layers.Activation(fresh(), name=layer.name)
+            new = fresh() if is_layer else keras.layers.Activation(fresh(), name=layer.name)
+            replacements.add(id(new))
+            return new
         config = layer.get_config()
         if here:
             if is_layer and (_rnn_cell(layer) is not None
@@ -297,11 +300,26 @@ def swap_activations(model, activation, *, include=None, exclude=None,
                 initializer_for(init_probe)))
         new = type(layer).from_config(config)
         if here and is_layer:
-            for site in here:
-                new.activation = fresh()  # tracked as the layer's attribute, trained with it
+            new.activation = fresh()  # tracked as the layer's attribute, trained with it
+            attached.append(new)
         return new
 
-    new_model = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    def call(layer, *args, **kwargs):
+        # a replaced activation layer is called as the old one was (Softmax gets mask=...):
+        # pass on only the keyword arguments the new layer's call takes
+        if kwargs and id(layer) in replacements:
+            params = inspect.signature(layer.call).parameters
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+                kwargs = {k: v for k, v in kwargs.items() if k in params}
+        return layer(*args, **kwargs)
+
+    new_model = keras.models.clone_model(model, clone_function=clone, call_function=call,
+                                         recursive=True)
+    for layer in attached:
+        # a symbolic call does not run activation=: build it now, so its weights exist
+        # (and are in trainable_weights) before compile / fit
+        if not layer.activation.built:
+            layer.activation.build(tuple(layer.output.shape))
     if not reinitialize:
         _copy_weights(model, new_model, {id(v) for a in new_acts for v in a.weights})
     return new_model
