@@ -47,12 +47,15 @@ def _read_json(path: Path):
 
 
 def load_runs(out_dir) -> dict[str, list[dict]]:
-    """activation display name -> its finished run records (seed order)."""
+    """activation display name -> its finished run records (seed order); the same test of
+    "finished" as ``--resume`` (``recipes.runs.load_run``)."""
+    from .runs import load_run
+
     runs: dict[str, list[dict]] = {}
     folder = Path(out_dir) / "runs"
     for p in sorted(folder.glob("*.json")) if folder.is_dir() else ():
-        rec = _read_json(p)
-        if not isinstance(rec, dict) or rec.get("status", "done") != "done":
+        rec = load_run(p)
+        if rec is None:
             continue
         name = rec.get("activation") or p.stem.rsplit("-seed", 1)[0]
         runs.setdefault(name, []).append(rec)

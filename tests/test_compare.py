@@ -336,7 +336,7 @@ def test_diagnostics_recorded_when_available(tmp_path):
 
 def test_mixed_precision_policy_is_applied(tmp_path):
     cfg = tiny_cfg(tmp_path, mixed_precision=True, device="cpu")
-    compare._setup_runtime(cfg)
+    compare.setup_runtime(cfg)
     assert cfg["dtype_policy"] == "mixed_bfloat16"  # CPU: bfloat16
     rec = compare.train_one(cfg, "prelu", 0, tiny_data(cfg))
     assert rec["dtype_policy"] == "mixed_bfloat16"

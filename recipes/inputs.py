@@ -1,0 +1,48 @@
+"""The arrays a grid trains on: a built-in dataset prepared as the config says (subset,
+standardisation, validation split)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+__all__ = ["prepare_data", "prepare_arrays"]
+
+def prepare_data(cfg: dict):
+    from . import data
+
+    t0 = time.perf_counter()
+    ds = data.load(cfg["dataset"], cfg.get("data_dir"), cache_dir=cfg.get("cache_dir"),
+                   verbose=cfg.get("verbose", False))
+    source = ds.source
+    if cfg.get("train_subset") or cfg.get("test_subset"):
+        ds = data.subset(ds, cfg.get("train_subset"), cfg.get("test_subset"), seed=0)
+    return prepare_arrays(cfg, ds, source, time.perf_counter() - t0)
+
+
+def prepare_arrays(cfg, ds, source=None, seconds=0.0):
+    """Float arrays (and the validation split) from a ``recipes.data.Dataset``."""
+    source = source or ds.source
+    from . import data
+
+    x_tr, y_tr = ds.x_train, ds.y_train
+    x_val = y_val = None
+    if cfg.get("val_split"):
+        rng = np.random.default_rng(0)
+        idx = rng.permutation(len(y_tr))
+        n_val = max(1, int(round(cfg["val_split"] * len(y_tr))))
+        vi, ti = np.sort(idx[:n_val]), np.sort(idx[n_val:])
+        x_val, y_val, x_tr, y_tr = x_tr[vi], y_tr[vi], x_tr[ti], y_tr[ti]
+    mean = std = None
+    if cfg["preprocess"] == "standardize":
+        unit = x_tr.reshape(-1, x_tr.shape[-1]).astype(np.float64) / 255.0
+        mean, std = unit.mean(0).astype(np.float32), unit.std(0).astype(np.float32)
+    prep = lambda x: data.preprocess(x, cfg["preprocess"], mean, std)  # noqa: E731
+    out = dict(x_train=prep(x_tr), y_train=y_tr.astype(np.int32), x_test=prep(ds.x_test),
+               y_test=ds.y_test.astype(np.int32), num_classes=int(ds.num_classes),
+               input_shape=tuple(ds.x_train.shape[1:]), source=source, load_seconds=seconds)
+    if x_val is not None:
+        out.update(x_val=prep(x_val), y_val=y_val.astype(np.int32))
+    else:
+        out.update(x_val=out["x_test"], y_val=out["y_test"])
+    return out

@@ -1,0 +1,97 @@
+"""Run records on disk: atomic JSON writes, where each run and model lives, which finished
+runs an output folder holds, and the key that says whether two configs' runs are comparable.
+
+A run record is ``<out>/runs/<activation slug>-seed<k>.json`` with ``status: "done"``; it is
+written atomically (temporary file, fsync, ``os.replace``), so a killed grid never leaves a
+half-written record and ``--resume`` can trust every file it finds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["GridError", "RESULT_KEYS", "write_atomic", "write_json", "run_path", "model_path",
+           "load_run", "config_key"]
+
+#: config keys whose change makes finished runs incomparable (checked on --resume)
+RESULT_KEYS = ("dataset", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
+                "momentum", "bias_lr_scale", "ema", "ema_every",
+                "schedule", "weight_decay", "label_smoothing", "tta", "preprocess", "val_split",
+                "train_subset", "test_subset", "mixed_precision", "augment", "kernel_initializer",
+                "backend")
+
+
+class GridError(RuntimeError):
+    """The output directory is not usable as asked (finished runs, other config)."""
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (tuple, set)):
+        return list(o)
+    if isinstance(o, Path):
+        return str(o)
+    return repr(o)
+
+
+def _nan_to_none(o):
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _nan_to_none(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_nan_to_none(v) for v in o]
+    if isinstance(o, (np.floating,)):
+        return _nan_to_none(float(o))
+    return o
+
+
+def write_atomic(path: Path, text: str):
+    """Write to a temporary file next to ``path``, fsync, then ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj):
+    write_atomic(path, json.dumps(_nan_to_none(obj), indent=1, default=_json_default,
+                                  allow_nan=False) + "\n")
+
+
+def run_path(out: Path, act_slug: str, seed: int) -> Path:
+    return Path(out) / "runs" / f"{act_slug}-seed{seed}.json"
+
+
+def model_path(config: dict, act_slug: str, seed: int) -> Path:
+    return (Path(config["models_dir"]) / f"{config['dataset']}-{config['model']}"
+            / f"{act_slug}-seed{seed}.keras")
+
+
+def load_run(path: Path):
+    """The record at ``path`` if it is a finished run, else None (missing, unreadable,
+    half-written or not ``status: "done"``)."""
+    try:
+        rec = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return rec if rec.get("status") == "done" else None
+
+
+def config_key(config: dict) -> str:
+    sub = {k: config.get(k) for k in RESULT_KEYS}
+    return hashlib.sha256(json.dumps(sub, sort_keys=True, default=_json_default).encode()).hexdigest()[:16]

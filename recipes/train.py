@@ -1,0 +1,355 @@
+"""One (activation, seed) run: build, compile, fit, evaluate (with test-time augmentation),
+time, save the model, and return the run record. Also the metrics (macro-F1, epochs to 99 %)
+and the per-backend runtime choices (XLA, steps per execution, op determinism, dtype policy).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import math
+import os
+import time
+import warnings
+
+import numpy as np
+
+from .runs import _json_default, config_key, model_path
+
+__all__ = ["train_one", "predict_proba", "one_cycle", "macro_f1", "epochs_to_fraction",
+           "setup_runtime"]
+
+def macro_f1(y_true, y_pred, num_classes: int) -> float:
+    cm = np.bincount(num_classes * np.asarray(y_true) + np.asarray(y_pred),
+                     minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    tp = np.diag(cm).astype(np.float64)
+    denom = cm.sum(0) + cm.sum(1)  # 2tp + fp + fn
+    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+    return float(f1.mean())
+
+
+def epochs_to_fraction(curve, fraction=0.99):
+    """1-based first epoch whose value reaches ``fraction`` of the final value."""
+    vals = [v for v in curve if v is not None]
+    if not vals or not np.isfinite(vals[-1]):
+        return None
+    target = fraction * vals[-1]
+    return next(i + 1 for i, v in enumerate(vals) if np.isfinite(v) and v >= target)
+
+
+def _steps_per_execution(cfg) -> int:
+    import keras
+
+    spe = cfg.get("steps_per_execution", "auto")
+    backend = keras.backend.backend()
+    if spe == "auto":
+        return 16 if backend == "tensorflow" else 1
+    return 1 if backend == "torch" else int(spe)
+
+
+def _make_callbacks():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Seconds per epoch, with and without the validation pass."""
+
+        def __init__(self):
+            super().__init__()
+            self.epoch_seconds, self.train_seconds = [], []
+            self._t0 = self._t_val = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0, self._t_val = time.perf_counter(), None
+
+        def on_test_begin(self, logs=None):
+            if self._t0 is not None and self._t_val is None:
+                self._t_val = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            t = time.perf_counter()
+            self.epoch_seconds.append(t - self._t0)
+            self.train_seconds.append((self._t_val or t) - self._t0)
+            self._t0 = None
+
+    return EpochTimer()
+
+
+def one_cycle(peak, steps, warmup_frac=0.2, start_div=25.0):
+    """Linear warm-up from ``peak / start_div`` over the first ``warmup_frac`` of ``steps``,
+    then cosine decay to 0 (a one-cycle schedule built from Keras's ``CosineDecay``)."""
+    import keras
+
+    warm = max(1, int(round(warmup_frac * steps)))
+    return keras.optimizers.schedules.CosineDecay(
+        peak / start_div, decay_steps=max(1, steps - warm), alpha=0.0,
+        warmup_target=peak, warmup_steps=warm)
+
+
+def _optimizer(cfg, steps_per_epoch):
+    import keras
+
+    from keras_acts import optim
+
+    lr, wd = cfg["lr"], cfg["weight_decay"]
+    if cfg["optimizer"] == "sgd_per1024":
+        lr, wd = optim.per_1024(lr, wd, cfg["momentum"])
+    total = max(1, steps_per_epoch * cfg["epochs"])
+    if cfg["schedule"] == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=0.01)
+    elif cfg["schedule"] == "onecycle":
+        lr = one_cycle(lr, total)
+    elif cfg["schedule"] == "triangle":
+        lr = optim.Triangle(lr, total)
+    ema = dict(use_ema=True, ema_momentum=cfg["ema"],
+               ema_overwrite_frequency=cfg["ema_every"]) if cfg.get("ema") else {}
+    sgd_ema = dict(ema, lookahead_steps=total) if ema else {}
+    if cfg["optimizer"] == "adam":
+        return keras.optimizers.Adam(lr, **ema)
+    if cfg["optimizer"] == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=wd or 1e-4, **ema)
+    return optim.FastSGD(lr, momentum=cfg["momentum"], nesterov=True, weight_decay=wd or None,
+                         bias_lr_scale=cfg["bias_lr_scale"], **sgd_ema)
+
+
+def _jit(cfg, placement=None):
+    """``jit_compile`` for ``Model.compile``.
+
+    auto: Keras's choice ("auto": XLA on JAX and on TensorFlow GPUs; on TensorFlow Keras turns
+    XLA off while op determinism is on), never on torch (torch.compile costs more than it
+    saves for these small models). Measured on a 2-core CPU, TF MLP on MNIST: XLA halves the
+    step time but its compile time outweighs that for runs of a few epochs.
+    """
+    choice = cfg.get("jit_compile", "auto")
+    if choice == "on":
+        return True
+    if choice == "off":
+        return False
+    import keras
+
+    return False if keras.backend.backend() == "torch" else "auto"
+
+
+def _latency_ms(model, x, min_reps=3, max_reps=20, budget_s=0.2):
+    """Median wall time of ``model.predict_on_batch(x)`` in ms (after warm-up)."""
+    model.predict_on_batch(x)
+    model.predict_on_batch(x)
+    times = []
+    t_end = time.perf_counter() + budget_s
+    while len(times) < max_reps and (len(times) < min_reps or time.perf_counter() < t_end):
+        t = time.perf_counter()
+        model.predict_on_batch(x)
+        times.append(time.perf_counter() - t)
+    return 1000.0 * float(np.median(times))
+
+
+def _eval_batch_size(n: int, target: int = 500) -> int:
+    """A batch size near ``target`` that divides ``n`` (no ragged last batch, so the
+    evaluation step is traced once), else ``target``."""
+    if n <= 1024:
+        return max(1, n)
+    for b in sorted(range(128, 1025), key=lambda b: abs(b - target)):
+        if n % b == 0:
+            return b
+    return target
+
+
+def _predict(model, x, batch_size=500):
+    return np.concatenate([np.asarray(model.predict_on_batch(x[i:i + batch_size]), np.float64)
+                           for i in range(0, len(x), batch_size)])
+
+
+def _diagnostics_callback(cfg, d):
+    if not cfg.get("diagnostics", True):
+        return None
+    try:
+        from keras_acts.diagnostics import GradientFlow
+    except ImportError:
+        return None
+    return GradientFlow(d["x_train"], d["y_fit"], probe_size=min(256, len(d["x_train"])))
+
+
+def _loss_and_labels(cfg, d):
+    """The loss, and ``d`` with the labels the loss wants as ``y_fit`` / ``y_fit_val``.
+
+    Keras's sparse cross-entropy has no label smoothing, so with ``label_smoothing > 0`` the
+    labels go one-hot (float32) into ``CategoricalCrossentropy``; test metrics always use the
+    integer labels.
+    """
+    import keras
+
+    ls = float(cfg.get("label_smoothing") or 0.0)
+    if not ls:
+        return "sparse_categorical_crossentropy", dict(d, y_fit=d["y_train"], y_fit_val=d["y_val"])
+    eye = np.eye(d["num_classes"], dtype="float32")
+    return (keras.losses.CategoricalCrossentropy(label_smoothing=ls),
+            dict(d, y_fit=eye[d["y_train"]], y_fit_val=eye[d["y_val"]]))
+
+
+def predict_proba(model, x, tta=None, batch_size=500):
+    """Class probabilities (float64), averaged over the views of ``recipes.augment.tta_views``
+    (``tta``: None, "flip" or "flip_translate")."""
+    from .augment import tta_views
+
+    return sum(w * _predict(model, v, batch_size) for w, v in tta_views(x, tta))
+
+
+def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
+    """Train, evaluate, time and save one (activation, seed); return its run record."""
+    import keras
+
+    from .augment import BATCH_AUGMENTS, BatchAugment
+    from .models import build_model, init_whitening, parse_activation, slug
+
+    warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
+    started = _dt.datetime.now().isoformat(timespec="seconds")
+    t_run = time.perf_counter()
+    keras.backend.clear_session()  # also resets the global dtype policy: set it again
+    policy = cfg.get("dtype_policy") or dtype_policy(cfg)
+    keras.mixed_precision.set_dtype_policy(policy)
+    keras.utils.set_random_seed(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        act = parse_activation(act_text)
+    bs = cfg["batch_size"]
+    steps = math.ceil(len(d["x_train"]) / bs)
+    if cfg.get("augment") in ("flip_translate",):  # BatchAugment drops the ragged batch
+        steps = max(1, len(d["x_train"]) // bs)
+    loss, d = _loss_and_labels(cfg, d)
+    timer = _make_callbacks()
+    callbacks = [timer, keras.callbacks.TerminateOnNaN()]
+    diag = _diagnostics_callback(cfg, d)
+    if diag is not None:
+        callbacks.append(diag)
+    scope = placement.scope() if placement is not None else contextlib.nullcontext()
+    phases = {}
+    t = time.perf_counter()
+    eval_bs = _eval_batch_size(len(d["x_val"]))
+    with scope:
+        batch_aug = cfg.get("augment") in BATCH_AUGMENTS
+        model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
+                            kernel_initializer=cfg.get("kernel_initializer"),
+                            augment=None if batch_aug else cfg.get("augment"),
+                            **cfg["model_options"])
+        init_whitening(model, d["x_train"])
+        model.compile(optimizer=_optimizer(cfg, steps), loss=loss,
+                      metrics=["accuracy"], jit_compile=_jit(cfg, placement),
+                      steps_per_execution=_steps_per_execution(cfg))
+        phases["build"] = time.perf_counter() - t
+        t = time.perf_counter()
+        fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
+                      callbacks=callbacks)
+        tpu = placement is not None and placement.plan.strategy == "tpu"
+        if batch_aug:
+            feed = BatchAugment(d["x_train"], d["y_fit"], bs, seed=seed)
+            hist = model.fit(feed, validation_data=(d["x_val"], d["y_fit_val"]),
+                             validation_batch_size=eval_bs, **fit_kw)
+        elif tpu or (cfg.get("feed") == "tfdata" and keras.backend.backend() == "tensorflow"):
+            from .data import as_tf_dataset
+
+            hist = model.fit(as_tf_dataset(d["x_train"], d["y_fit"], bs, True, seed, tpu),
+                             validation_data=as_tf_dataset(d["x_val"], d["y_fit_val"], eval_bs,
+                                                           False, 0, tpu), **fit_kw)
+        else:
+            hist = model.fit(d["x_train"], d["y_fit"], batch_size=bs, shuffle=True,
+                             validation_data=(d["x_val"], d["y_fit_val"]),
+                             validation_batch_size=eval_bs, **fit_kw)
+        phases["fit"] = time.perf_counter() - t
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    history["epoch_seconds"] = timer.epoch_seconds
+    history["train_seconds"] = timer.train_seconds
+    t = time.perf_counter()
+    probs = predict_proba(model, d["x_test"], cfg.get("tta"), _eval_batch_size(len(d["x_test"])))
+    y = d["y_test"]
+    finite = np.all(np.isfinite(probs), axis=1)
+    pred = np.where(finite, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
+    p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
+    test_loss = float(np.mean(-np.log(p_true))) if finite.all() else math.nan
+    phases["evaluate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    latency = (_latency_ms(model, d["x_test"][:256]), _latency_ms(model, d["x_test"][:1]))
+    phases["latency"] = time.perf_counter() - t
+    n_ep = len(timer.train_seconds)
+    secs = timer.train_seconds[1:] if n_ep > 1 else timer.train_seconds
+    val_curve = history.get("val_accuracy", [])
+    metrics = {
+        "test_accuracy": float(np.mean(pred == y)),
+        "macro_f1": macro_f1(y, np.where(pred < 0, 0, pred), d["num_classes"]),
+        "test_loss": test_loss,
+        "final_train_loss": history["loss"][-1] if history.get("loss") else None,
+        "final_train_accuracy": history["accuracy"][-1] if history.get("accuracy") else None,
+        "epochs_run": n_ep,
+        "epochs_to_99pct": epochs_to_fraction(val_curve),
+        "train_seconds_per_epoch": float(np.mean(secs)) if secs else None,
+        "first_epoch_seconds": timer.epoch_seconds[0] if timer.epoch_seconds else None,
+        "latency_ms_per_batch256": latency[0],
+        "latency_ms_per_sample": latency[1],
+        "params": int(model.count_params()),
+        "diverged": bool(not finite.all() or n_ep < cfg["epochs"]
+                         or not all(math.isfinite(v) for v in history.get("loss", [0.0]))),
+    }
+    act_slug = slug(act.name)
+    mpath = None
+    if cfg.get("save_models", True):
+        mpath = model_path(cfg, act_slug, seed)
+        mpath.parent.mkdir(parents=True, exist_ok=True)
+        tmp = mpath.with_name(f".{mpath.stem}.{os.getpid()}.tmp.keras")
+        t = time.perf_counter()
+        model.save(tmp)
+        os.replace(tmp, mpath)
+        phases["save"] = time.perf_counter() - t
+    diag_hist = None
+    if diag is not None:
+        diag_hist = getattr(diag, "history", None)
+        try:
+            json.dumps(diag_hist, default=_json_default)
+        except (TypeError, ValueError):
+            diag_hist = None
+    return {
+        "status": "done", "activation": act.name, "spec": act_text, "slug": act_slug,
+        "seed": seed, "dataset": cfg["dataset"], "model": cfg["model"],
+        "config_key": config_key(cfg), "history": history, "metrics": metrics,
+        "diagnostics": diag_hist, "model_path": str(mpath) if mpath else None,
+        "backend": keras.backend.backend(), "keras_version": keras.__version__,
+        "dtype_policy": policy,
+        "device": placement.description if placement is not None else None,
+        "validation": "holdout" if cfg.get("val_split") else "test",
+        "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
+        "wall_seconds": time.perf_counter() - t_run, "phase_seconds": phases,
+    }
+
+
+def setup_runtime(cfg):
+    import keras
+
+    if cfg["backend"] == "tensorflow" and cfg.get("jit_compile") != "on":
+        # Same seed -> same metrics. (Keras then runs TF without XLA; --jit-compile on
+        # keeps XLA and skips this: XLA on CPU reproduced bit-identical losses in our runs,
+        # but TensorFlow does not guarantee it.)
+        import tensorflow as tf
+
+        enable = getattr(tf.config.experimental, "enable_op_determinism", None)
+        if enable is not None:
+            enable()
+    cfg["dtype_policy"] = dtype_policy(cfg)
+    keras.mixed_precision.set_dtype_policy(cfg["dtype_policy"])
+
+
+def dtype_policy(cfg) -> str:
+    """The one choice of Keras dtype policy: float32, or with ``mixed_precision``
+    mixed_float16 on a GPU and mixed_bfloat16 on CPUs and TPUs."""
+    if not cfg.get("mixed_precision"):
+        return "float32"
+    gpu = False
+    if cfg["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        gpu = bool(tf.config.list_physical_devices("GPU"))
+    elif cfg["backend"] == "jax":
+        import jax
+
+        gpu = jax.default_backend() == "gpu"
+    elif cfg["backend"] == "torch":
+        import torch
+
+        gpu = torch.cuda.is_available()
+    return "mixed_float16" if gpu and cfg.get("device") != "cpu" else "mixed_bfloat16"
