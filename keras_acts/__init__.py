@@ -14,7 +14,7 @@ from .docs import catalogue_table
 from . import layers, optim, snn
 from .init import gain_for, initializer_for, second_moment
 from .snn import layer_moments, snn_block, snn_mlp
-from .swap import activation_sites, swap_activations
+from .swap import activation_sites, as_layer, swap_activations
 
 __version__ = "0.1.0"
 
@@ -24,5 +24,5 @@ __all__ = [
     "CATALOGUE", "CLASSIC", "Entry", "Param", "ActivationFunction",
     "catalogue_table", "derivative", "get", "info", "install", "names",
     "layers", "optim", "snn", "initializer_for", "gain_for", "second_moment",
-    "snn_block", "snn_mlp", "layer_moments", "activation_sites", "swap_activations",
+    "snn_block", "snn_mlp", "layer_moments", "activation_sites", "swap_activations", "as_layer",
 ]

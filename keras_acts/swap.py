@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple
 
 import keras
 
-__all__ = ["Site", "activation_sites", "swap_activations"]
+__all__ = ["Site", "activation_sites", "swap_activations", "as_layer"]
 
 #: Keras layers that are an activation and nothing else
 _ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Activation")
@@ -313,8 +313,10 @@ def swap_activations(model, activation, *, include=None, exclude=None,
                 kwargs = {k: v for k, v in kwargs.items() if k in params}
         return layer(*args, **kwargs)
 
-    new_model = keras.models.clone_model(model, clone_function=clone, call_function=call,
-                                         recursive=True)
+    # (a Sequential lists its layers: nothing is called with keyword arguments there)
+    new_model = keras.models.clone_model(
+        model, clone_function=clone, recursive=True,
+        call_function=None if isinstance(model, keras.Sequential) else call)
     for layer in attached:
         # a symbolic call does not run activation=: build it now, so its weights exist
         # (and are in trainable_weights) before compile / fit
@@ -351,3 +353,12 @@ def _copy_weights(src, dst, skip: set[int]):
         for v, w in zip(mine, theirs):
             if tuple(v.shape) == tuple(w.shape):
                 v.assign(w)
+
+
+def as_layer(activation) -> keras.layers.Layer:
+    """A fresh layer applying ``activation`` (any form ``swap_activations`` takes): the
+    learnable layer itself, else ``keras.layers.Activation(activation)``. For model builders
+    handed ``activation=`` by ``keras-acts compare --model-fn``."""
+    make, is_layer = _factory(activation)
+    made = make()
+    return made if is_layer else keras.layers.Activation(made)

@@ -118,6 +118,9 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         placement = setup(cfg.get("device", "auto"))
     if data is None:
         data = prepare_data(cfg)
+    sites = preflight(cfg, data, stream)
+    if cfg.get("dry_run"):
+        return {"ran": [], "skipped": [], "rows": [], "out": str(out), "sites": sites}
     cfg["n_train"], cfg["n_test"] = len(data["x_train"]), len(data["x_test"])
     cfg_out = {k: v for k, v in cfg.items() if k not in ("resume", "overwrite")}
     cfg_out.update(config_key=config_key(cfg), data_source=data["source"],
@@ -148,10 +151,11 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
             ran.append((a, seed))
             bar.update()
             m = rec["metrics"]
+            key = "test_rmse" if cfg.get("task") == "regression" else "test_accuracy"
             eta = bar.format_dict
             left = ((eta["total"] - eta["n"]) * eta["elapsed"] / max(1, len(ran)))
             bar.write(f"[{len(done) + len(ran):{w}d}/{len(grid)}] {a} seed {seed}  "
-                      f"acc {m['test_accuracy']:.4f}  loss {m['test_loss']:.4f}  "
+                      f"{key[5:]} {m[key]:.4f}  loss {m['test_loss']:.4f}  "
                       f"{rec['wall_seconds']:.1f} s" + ("  (diverged)" if m["diverged"] else "")
                       + f" | elapsed {_fmt_time(eta['elapsed'])} | ETA {_fmt_time(left)}",
                       file=stream)
@@ -164,6 +168,51 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     bar.close()
     rows = finalize(cfg, stream=stream)
     return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out)}
+
+
+def preflight(cfg: dict, data: dict, stream) -> list | None:
+    """Before any training: the user's model must fit the data (one clear sentence if not);
+    prints the activation sites a --model-file / --model-fn model has. Returns them."""
+    from .models import load_model_fn, parse_activation
+    from .train import keras_acts_load
+    from .userdata import check_model_fits
+
+    if not (cfg.get("model_file") or cfg.get("model_fn")):
+        if cfg.get("dry_run"):
+            print(f"dry run: built-in model {cfg['model']} ({cfg['model_options']}); data "
+                  f"{data['x_train'].shape[1:]} x {len(data['x_train'])} checked", file=stream)
+        return None
+    import keras_acts
+
+    if cfg.get("model_file"):
+        where = f"--model-file {cfg['model_file']}"
+        try:
+            model = keras_acts_load(cfg["model_file"])
+        except (OSError, ValueError, TypeError) as e:
+            raise GridError(f"{where}: cannot load it ({type(e).__name__}: {e})") from None
+    else:
+        where = f"--model-fn {cfg['model_fn']}"
+        try:
+            fn = load_model_fn(cfg["model_fn"])
+        except ValueError as e:
+            raise GridError(str(e)) from None
+        from .train import model_fn_activation
+
+        model = fn(activation=model_fn_activation(parse_activation(cfg["activations"][0])))
+    check_model_fits(model, data, cfg.get("task", "classification"), where)
+    try:
+        sites = keras_acts.activation_sites(model)
+    except TypeError:
+        sites = None  # a subclassed model from --model-fn: it takes activation= itself
+    if sites is not None:
+        print(f"{where}: {len(sites)} activation site(s) to swap:", file=stream)
+        for site in sites:
+            feeds = f" (re-initialises {site.feeds})" if site.feeds else ""
+            print(f"  {site.layer}.{site.attribute}: {site.activation}{feeds}", file=stream)
+        if not sites:
+            print("  none: every hidden layer is linear, or only the output has an "
+                  "activation", file=stream)
+    return sites
 
 
 def main(argv=None) -> int:

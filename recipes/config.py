@@ -45,6 +45,10 @@ RECIPES = {
                 lr=1e-3, batch_size=128, augment="shift"),
     "resnet": dict(model_options=dict(blocks=3, base_filters=16), lr=2e-3, batch_size=128,
                    augment="flip_shift"),
+    # the user's own model (--model-file / --model-fn): Adam 1e-3, cosine, batch 128 unless
+    # the saved model's compile settings or the command line say otherwise
+    "file": dict(model_options={}, lr=1e-3, batch_size=128),
+    "fn": dict(model_options={}, lr=1e-3, batch_size=128),
 }
 #: airbench-style CIFAR-10 recipe (Keller Jordan, github.com/KellerJordan/cifar10-airbench,
 #: lib_airbench93.py: 93.0 % in 11 epochs, widths 64/128/128, ~54 M multiply-adds per
@@ -72,7 +76,8 @@ AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, ba
 VARIANTS = {"93": {}, "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
             "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=8)}
 DATASET_RECIPES = {("cifar10", "cnn"): AIRBENCH}
-DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", seeds=3, epochs=10,
+DEFAULTS = dict(preset="standard", baseline=None, data=None, task="classification",
+                model_file=None, model_fn=None, test_split=0.2, dry_run=False, dataset="mnist", model="mlp", seeds=3, epochs=10,
                 optimizer="adam", schedule="cosine", weight_decay=0.0, label_smoothing=0.0,
                 momentum=0.9, bias_lr_scale=1.0, ema=None, ema_every=5, variant=None,
                 tta=None, preprocess="standardize",
@@ -98,7 +103,30 @@ def build_parser() -> argparse.ArgumentParser:
       help="quick (2-3 min on 2 CPU cores: 8 activations x 2 seeds, MLP, 20k MNIST "
            "images, 3 epochs) | standard (default) | full")
     a("--dataset", choices=["mnist", "fashion_mnist", "cifar10"], default=None)
-    a("--model", choices=["mlp", "cnn", "snn", "resnet"], default=None)
+    a("--data", default=None, metavar="SPEC",
+      help="your own data instead of --dataset: data.npz (x_train, y_train, x_test, y_test; "
+           "optional x_val, y_val), a folder with one subfolder per class of images, or "
+           "tfds:NAME (recipes.userdata)")
+    a("--task", choices=["classification", "regression"], default=None,
+      help="classification (default: sparse or one-hot labels; accuracy, macro-F1) or "
+           "regression (MSE loss; MAE and RMSE instead of accuracy and F1)")
+    a("--image-size", default=None, metavar="H,W",
+      help="--data FOLDER: resize images to H,W (default 64,64)")
+    a("--test-split", type=float, default=None,
+      help="--data FOLDER without train/ and test/: fraction of each class held out (0.2)")
+    a("--model-file", default=None, metavar="PATH.keras",
+      help="your saved Sequential/Functional model: every hidden activation is swapped "
+           "(keras_acts.swap_activations) and the weights re-initialised; its compile "
+           "settings are used unless --optimizer/--lr/--loss-style say otherwise")
+    a("--model-fn", default=None, metavar="MODULE:FUNCTION",
+      help="a function taking activation= (a name, a function, or for learnable layers a "
+           "zero-argument factory of fresh layers) and returning an uncompiled model; for "
+           "subclassed models or full control")
+    a("--dry-run", action="store_true", default=None,
+      help="load and check the data and the model, print the activation sites that would be "
+           "swapped, and stop before training")
+    a("--model", choices=["mlp", "cnn", "snn", "resnet"], default=None,
+      help="a built-in model (see --model-file / --model-fn for your own)")
     a("--activations", default=None,
       help="comma list of activation specs (default: the classic dozen, see above)")
     a("--seeds", type=int, default=None, help="number of seeds per activation (0..N-1)")
@@ -138,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--augment", choices=["none", "shift", "flip_shift", "flip_translate"], default=None,
       help="shift / flip_shift: Keras layers in the model; flip_translate: whole-batch NumPy "
            "alternating flips + 2-px reflect translations (recipes.augment.BatchAugment)")
-    a("--preprocess", choices=["unit", "standardize"], default=None)
+    a("--preprocess", choices=["unit", "standardize", "none"], default=None,
+      help="built-in datasets: unit = x/255, standardize (default) = per-channel mean/std; "
+           "none = the values as given (the default for --data)")
     a("--train-subset", type=int, default=None, help="use N training images (stratified)")
     a("--test-subset", type=int, default=None, help="use N test images (stratified)")
     a("--val-split", type=float, default=None,
@@ -195,6 +225,16 @@ def _parse_option(text: str):
     return k.strip(), tuple(v) if isinstance(v, list) else v
 
 
+def _image_size(text) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in str(text).replace("x", ",").split(","))
+    except ValueError:
+        raise SystemExit(f"--image-size expects H,W (e.g. 64,64), got {text!r}") from None
+    if h < 1 or w < 1:
+        raise SystemExit("--image-size needs positive sizes")
+    return h, w
+
+
 def resolve_config(args) -> dict:
     """Merge: built-in defaults < model recipe < (dataset, model) recipe < preset < CLI."""
     from .models import DEFAULTS as MODEL_DEFAULTS, split_activation_list
@@ -202,12 +242,23 @@ def resolve_config(args) -> dict:
     given = {k: v for k, v in vars(args).items() if v is not None}
     preset_name = given.get("preset") or DEFAULTS["preset"]
     preset = PRESETS[preset_name]
+    if given.get("model_file") and given.get("model_fn"):
+        raise SystemExit("give --model-file or --model-fn, not both")
+    user_model = "file" if given.get("model_file") else "fn" if given.get("model_fn") else None
+    if user_model and given.get("model"):
+        raise SystemExit(f"--model {given['model']} and --model-{user_model}: choose one model")
     dataset = given.get("dataset") or preset.get("dataset") or DEFAULTS["dataset"]
-    model = given.get("model") or preset.get("model") or DEFAULTS["model"]
+    if given.get("data"):
+        if given.get("dataset"):
+            raise SystemExit("--data replaces --dataset: give one of them")
+        spec = given["data"]
+        dataset = spec[5:] if spec.startswith("tfds:") else (
+            os.path.splitext(os.path.basename(os.path.normpath(spec)))[0] or "data")
+    model = user_model or given.get("model") or preset.get("model") or DEFAULTS["model"]
     cfg = dict(DEFAULTS)
     cfg.update(RECIPES[model])
     rec = DATASET_RECIPES.get((dataset, model), {})
-    cfg["model_options"] = {**MODEL_DEFAULTS[model], **RECIPES[model]["model_options"],
+    cfg["model_options"] = {**MODEL_DEFAULTS.get(model, {}), **RECIPES[model]["model_options"],
                             **rec.get("model_options", {})}
     cfg.update({k: v for k, v in rec.items() if k != "model_options"})
     variant = given.get("variant") or preset.get("variant")
@@ -227,14 +278,26 @@ def resolve_config(args) -> dict:
               "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
               "val_split", "device", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
               "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
-              "baseline"):
+              "baseline", "data", "task", "model_file", "model_fn", "test_split", "dry_run"):
         if k in given:
             cfg[k] = given[k]
+    if given.get("data"):
+        cfg["preprocess"] = given.get("preprocess", "none")
+    cfg["compile_from_file"] = bool(user_model == "file" and not
+                                    {"optimizer", "lr", "schedule"} & set(given))
+    if cfg["task"] == "regression" and not user_model:
+        raise SystemExit("--task regression needs your model (--model-file or --model-fn): "
+                         "the built-in models are classifiers")
+    if cfg["task"] == "regression" and (cfg["label_smoothing"] or cfg.get("tta")):
+        raise SystemExit("--label-smoothing and --tta are for classification")
+    cfg["image_size"] = _image_size(given.get("image_size", "64,64"))
+    if not 0.0 < cfg["test_split"] < 1.0:
+        raise SystemExit("--test-split must be in (0, 1)")
     for opt in given.get("model_option", []):
         k, v = _parse_option(opt)
-        if k not in MODEL_DEFAULTS[model]:
+        if k not in MODEL_DEFAULTS.get(model, {}):
             raise SystemExit(f"--model-option {k}: unknown for --model {model}; "
-                             f"known: {', '.join(sorted(MODEL_DEFAULTS[model]))}")
+                             f"known: {', '.join(sorted(MODEL_DEFAULTS.get(model, {}))) or 'none'}")
         cfg["model_options"][k] = v
     for k in ("augment", "tta"):
         if cfg.get(k) == "none":
@@ -258,6 +321,11 @@ def resolve_config(args) -> dict:
     if not 0.0 <= cfg["val_split"] < 1.0:
         raise SystemExit("--val-split must be in [0, 1)")
     cfg["seed_list"] = list(range(args.seed_offset, args.seed_offset + cfg["seeds"]))
+    if user_model:
+        src = cfg["model_file"] or cfg["model_fn"]
+        stem = os.path.splitext(os.path.basename(src.replace(":", "-")))[0]
+        cfg["out"] = cfg.get("out") or os.path.join("runs", f"{dataset}-{stem}")
+        cfg["model_name"] = stem
     cfg["out"] = cfg.get("out") or os.path.join("runs", f"{dataset}-{model}")
     cfg["resume"], cfg["overwrite"], cfg["verbose"] = args.resume, args.overwrite, args.verbose
     import keras

@@ -1,5 +1,5 @@
 """The arrays a grid trains on: a built-in dataset prepared as the config says (subset,
-standardisation, validation split)."""
+standardisation, validation split), or the user's ``--data`` (``recipes.userdata``)."""
 from __future__ import annotations
 
 import time
@@ -11,6 +11,13 @@ __all__ = ["prepare_data", "prepare_arrays"]
 def prepare_data(cfg: dict):
     from . import data
 
+    if cfg.get("data"):
+        from .userdata import load_user_data
+
+        d = load_user_data(cfg["data"], cfg.get("task", "classification"),
+                           image_size=cfg.get("image_size", (64, 64)),
+                           test_split=cfg.get("test_split", 0.2))
+        return _scale_user(d, cfg.get("preprocess", "none"))
     t0 = time.perf_counter()
     ds = data.load(cfg["dataset"], cfg.get("data_dir"), cache_dir=cfg.get("cache_dir"),
                    verbose=cfg.get("verbose", False))
@@ -37,7 +44,10 @@ def prepare_arrays(cfg, ds, source=None, seconds=0.0):
     if cfg["preprocess"] == "standardize":
         unit = x_tr.reshape(-1, x_tr.shape[-1]).astype(np.float64) / 255.0
         mean, std = unit.mean(0).astype(np.float32), unit.std(0).astype(np.float32)
-    prep = lambda x: data.preprocess(x, cfg["preprocess"], mean, std)  # noqa: E731
+    if cfg["preprocess"] == "none":
+        prep = lambda x: np.asarray(x, np.float32)  # noqa: E731
+    else:
+        prep = lambda x: data.preprocess(x, cfg["preprocess"], mean, std)  # noqa: E731
     out = dict(x_train=prep(x_tr), y_train=y_tr.astype(np.int32), x_test=prep(ds.x_test),
                y_test=ds.y_test.astype(np.int32), num_classes=int(ds.num_classes),
                input_shape=tuple(ds.x_train.shape[1:]), source=source, load_seconds=seconds)
@@ -45,4 +55,23 @@ def prepare_arrays(cfg, ds, source=None, seconds=0.0):
         out.update(x_val=prep(x_val), y_val=y_val.astype(np.int32))
     else:
         out.update(x_val=out["x_test"], y_val=out["y_test"])
+    return out
+
+
+def _scale_user(d: dict, mode: str) -> dict:
+    """``none``: as given; ``unit``: / 255; ``standardize``: per last-axis channel, with the
+    training split's mean and standard deviation."""
+    if mode == "none":
+        return d
+    keys = [k for k in ("x_train", "x_val", "x_test") if k in d]
+    if mode == "unit":
+        return dict(d, **{k: d[k] / np.float32(255.0) for k in keys})
+    if mode != "standardize":
+        raise ValueError(f"preprocess must be none, unit or standardize, not {mode!r}")
+    flat = d["x_train"].reshape(-1, d["x_train"].shape[-1]).astype(np.float64)
+    mean, std = flat.mean(0), np.maximum(flat.std(0), 1e-7)
+    same_val = d.get("x_val") is d.get("x_test")
+    out = dict(d, **{k: ((d[k] - mean) / std).astype(np.float32) for k in keys})
+    if same_val:
+        out["x_val"] = out["x_test"]
     return out

@@ -472,6 +472,28 @@ def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
 WHITEN_LAYER = "whiten"
 
 
+def load_model_fn(spec: str):
+    """``package.module:function`` (or ``path/to/file.py:function``) -> the function."""
+    if ":" not in spec:
+        raise ValueError(f"--model-fn expects MODULE:FUNCTION, got {spec!r}")
+    mod, _, name = spec.rpartition(":")
+    try:
+        if mod.endswith(".py"):
+            import importlib.util
+
+            loader = importlib.util.spec_from_file_location(f"_keras_acts_user_{abs(hash(mod))}", mod)
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+        else:
+            module = importlib.import_module(mod)
+        fn = getattr(module, name)
+    except (ImportError, AttributeError, FileNotFoundError) as e:
+        raise ValueError(f"--model-fn {spec}: cannot load {name} from {mod} ({e})") from e
+    if not callable(fn):
+        raise ValueError(f"--model-fn {spec}: {name} is not callable")
+    return fn
+
+
 def dirac_init(conv) -> None:
     """Make the first ``min(in, out)`` filters of a built Conv2D pass their input channel
     through unchanged (a 1 at the kernel's centre, 0 elsewhere): an implicit residual path

@@ -270,34 +270,50 @@ def _num(v, digits=2):
     return "–" if not _finite(v) else f"{v:.{digits}f}"
 
 
+def _is_regression(rows) -> bool:
+    return any(_finite(r.get("test_rmse_mean")) for r in rows)
+
+
+def _delta(v, regression, sign=True):
+    """A difference to the baseline: percentage points of accuracy, or RMSE units."""
+    if regression:
+        return "–" if not _finite(v) else f"{v:+.4g}" if sign else f"{v:.4g}"
+    return _pp(v, sign=sign)
+
+
 def results_table(rows) -> str:
-    """The Markdown results table: one row per activation (``recipes.compare.RESULT_COLUMNS``),
+    """The Markdown results table: one row per activation (``recipes.results.RESULT_COLUMNS``),
     with the paired comparison against the baseline where there is one."""
     paired = any(r.get("verdict") for r in rows)
-    head = ["#", "activation", "test acc. (%)"]
+    reg = _is_regression(rows)
+    head = ["#", "activation", "test RMSE" if reg else "test acc. (%)"]
     if paired:
-        head += ["Δ vs baseline (pp) [95 % CI]", "p (Holm)", "verdict"]
-    head += ["macro-F1 (%)", "test loss", "epochs to 99 %", "s/epoch", "ms/batch 256",
-             "ms/sample", "params", "seeds"]
+        head += ["Δ RMSE vs baseline [95 % CI]" if reg else "Δ vs baseline (pp) [95 % CI]",
+                 "p (Holm)", "verdict"]
+    head += (["test MAE", "test MSE"] if reg else ["macro-F1 (%)", "test loss"]) + [
+        "epochs to 99 %", "s/epoch", "ms/batch 256", "ms/sample", "params", "seeds"]
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join("--:" if h not in ("activation", "verdict") else "---"
                             for h in head) + "|"]
     for i, r in enumerate(rows, 1):
         div = f" ({r['diverged_runs']} diverged)" if r.get("diverged_runs") else ""
         cells = [str(i), f"`{r.get('activation')}`{div}",
+                 _pm(r.get("test_rmse_mean"), r.get("test_rmse_ci95"), 1.0, 4) if reg else
                  _pm(r.get("test_accuracy_mean"), r.get("test_accuracy_ci95"))]
         if paired:
             if r.get("verdict") == "baseline":
                 cells += ["baseline", "–", "**baseline**"]
             else:
                 d, h = r.get("delta_vs_baseline_mean"), r.get("delta_vs_baseline_ci95")
-                ci = f" [{_pp(d - h)}, {_pp(h + d)}]" if _finite(d) and _finite(h) else ""
+                ci = (f" [{_delta(d - h, reg)}, {_delta(h + d, reg)}]"
+                      if _finite(d) and _finite(h) else "")
                 v = r.get("verdict") or "–"
                 if v == "indistinguishable" and r.get("seeds_needed"):
                     v += f" (~{r['seeds_needed']} seeds)"
-                cells += [_pp(d) + ci, _p(r.get("p_value_holm")), v]
+                cells += [_delta(d, reg) + ci, _p(r.get("p_value_holm")), v]
         params = r.get("params")
-        cells += [_pm(r.get("macro_f1_mean"), r.get("macro_f1_ci95")),
+        cells += [_pm(r.get("test_mae_mean"), r.get("test_mae_ci95"), 1.0, 4) if reg else
+                  _pm(r.get("macro_f1_mean"), r.get("macro_f1_ci95")),
                   _pm(r.get("test_loss_mean"), r.get("test_loss_ci95"), 1.0, 4),
                   _num(r.get("epochs_to_99pct"), 1), _num(r.get("train_seconds_per_epoch")),
                   _num(r.get("latency_ms_per_batch256")), _num(r.get("latency_ms_per_sample"), 3),
@@ -307,7 +323,8 @@ def results_table(rows) -> str:
     if paired or notes:
         lines.append("")
     if paired:
-        lines.append("Δ: test accuracy minus the baseline's, paired by seed (mean, 95 % t-interval "
+        lines.append(f"Δ: test {'RMSE' if reg else 'accuracy'} minus the baseline's, paired by "
+                     "seed (mean, 95 % t-interval "
                      "of the per-seed differences); p: two-sided paired t-test, Holm-adjusted over "
                      "the grid; verdict at α = 0.05; ~N seeds: paired seeds for 80 % power at the "
                      "observed difference.")
@@ -319,6 +336,8 @@ def verdict_lines(rows) -> list[str]:
     """One sentence per non-baseline activation, e.g. ``gelu: +0.08 pp vs relu [-0.21, +0.37],
     indistinguishable (p = 0.52, Holm); ~40 seeds would be needed``."""
     out = []
+    reg = _is_regression(rows)
+    unit = " RMSE" if reg else " pp"
     for r in rows:
         v, base = r.get("verdict"), r.get("baseline")
         if v in (None, "baseline") or base is None:
@@ -326,9 +345,9 @@ def verdict_lines(rows) -> list[str]:
                 out.append(f"{r['activation']}: no verdict ({r['verdict_note']}).")
             continue
         d, h = r.get("delta_vs_baseline_mean"), r.get("delta_vs_baseline_ci95")
-        ci = f" [{_pp(d - h)}, {_pp(d + h)}]" if _finite(h) else ""
+        ci = f" [{_delta(d - h, reg)}, {_delta(d + h, reg)}]" if _finite(h) else ""
         p = r.get("p_value_holm")
-        text = (f"{r['activation']}: {_pp(d)} pp vs {base}{ci}, {v} "
+        text = (f"{r['activation']}: {_delta(d, reg)}{unit} vs {base}{ci}, {v} "
                 f"(p {'< 0.001' if _finite(p) and p < 0.001 else f'= {p:.2g}'}, Holm)")
         if v == "indistinguishable":
             n = r.get("seeds_needed")
@@ -349,19 +368,21 @@ def _forest(rows, path: Path) -> Path | None:
         return None
     pts.sort(key=lambda r: r["delta_vs_baseline_mean"])
     col = colors([r["activation"] for r in rows])
+    scale = 1.0 if _is_regression(rows) else 100.0
     fig = _figure(7.5, 0.45 * len(pts) + 1.4)
     ax = fig.subplots()
     for y, r in enumerate(pts):
-        d = 100 * r["delta_vs_baseline_mean"]
-        h = 100 * r["delta_vs_baseline_ci95"] if _finite(r.get("delta_vs_baseline_ci95")) else 0.0
+        d = scale * r["delta_vs_baseline_mean"]
+        h = scale * r["delta_vs_baseline_ci95"] if _finite(r.get("delta_vs_baseline_ci95")) else 0.0
         ax.errorbar(d, y, xerr=h, fmt="o", color=col[r["activation"]], capsize=3, ms=6)
         ax.annotate(r["verdict"], (d + h, y), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8, color="0.3")
     ax.axvline(0.0, color="0.4", lw=1, ls="--")
     ax.set_yticks(range(len(pts)), [r["activation"] for r in pts])
     ax.set_ylim(-0.7, len(pts) - 0.3)
-    ax.set_xlabel(f"test accuracy minus {pts[0].get('baseline')}'s (percentage points), "
-                  "paired by seed, 95 % CI")
+    what = "RMSE" if scale == 1.0 else "accuracy"
+    unit = "" if scale == 1.0 else " (percentage points)"
+    ax.set_xlabel(f"test {what} minus {pts[0].get('baseline')}'s{unit}, paired by seed, 95 % CI")
     ax.grid(axis="x", alpha=0.3)
     lo, hi = ax.get_xlim()
     ax.set_xlim(lo, hi + 0.25 * (hi - lo))  # room for the labels

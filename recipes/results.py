@@ -15,14 +15,21 @@ import numpy as np
 from .runs import GridError, load_run, run_path, write_atomic, write_json
 from .stats import compare_to_baseline, mean_ci95
 
-__all__ = ["RESULT_COLUMNS", "aggregate", "baseline_of", "finalize"]
+__all__ = ["RESULT_COLUMNS", "METRICS", "PRIMARY", "aggregate", "baseline_of", "finalize"]
+
+#: test metrics averaged per task, and the one verdicts are drawn on (higher is better?)
+METRICS = {"classification": ("test_accuracy", "macro_f1", "test_loss"),
+           "regression": ("test_rmse", "test_mae", "test_loss")}
+PRIMARY = {"classification": ("test_accuracy", True), "regression": ("test_rmse", False)}
 
 RESULT_COLUMNS = [
     "activation", "test_accuracy_mean", "test_accuracy_ci95", "test_accuracy_std",
+    "test_rmse_mean", "test_rmse_ci95", "test_rmse_std", "test_mae_mean", "test_mae_ci95",
     "macro_f1_mean", "macro_f1_ci95", "test_loss_mean", "test_loss_ci95",
     "epochs_to_99pct", "train_seconds_per_epoch", "latency_ms_per_batch256",
     "latency_ms_per_sample", "params", "seeds", "diverged_runs",
-    # paired by seed against the baseline activation (recipes.stats; Holm over the grid)
+    # paired by seed against the baseline activation (recipes.stats; Holm over the grid) on
+    # test accuracy (classification) or test RMSE (regression), and on test loss
     "baseline", "paired_seeds", "delta_vs_baseline_mean", "delta_vs_baseline_ci95", "p_value",
     "p_value_holm", "verdict", "seeds_needed",
     "loss_delta_vs_baseline_mean", "loss_delta_vs_baseline_ci95", "loss_p_value",
@@ -36,7 +43,8 @@ def aggregate(cfg: dict) -> list[dict]:
 
     out = Path(cfg["out"])
     rows = []
-    per_seed = {"test_accuracy": {}, "test_loss": {}}
+    primary, _ = PRIMARY[cfg.get("task", "classification")]
+    per_seed = {primary: {}, "test_loss": {}}
     for a in cfg["activations"]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -50,11 +58,10 @@ def aggregate(cfg: dict) -> list[dict]:
             return [m.get(k) for m in ms if m.get(k) is not None]
 
         row = {"activation": name}
-        for k, key in (("test_accuracy", "test_accuracy"), ("macro_f1", "macro_f1"),
-                       ("test_loss", "test_loss")):
-            row[f"{k}_mean"], row[f"{k}_ci95"] = mean_ci95(col(key))
-        acc = np.asarray(col("test_accuracy"), np.float64)
-        row["test_accuracy_std"] = float(acc.std(ddof=1)) if acc.size > 1 else math.nan
+        for k in METRICS[cfg.get("task", "classification")]:
+            row[f"{k}_mean"], row[f"{k}_ci95"] = mean_ci95(col(k))
+        acc = np.asarray(col(primary), np.float64)
+        row[f"{primary}_std"] = float(acc.std(ddof=1)) if acc.size > 1 else math.nan
         for k in ("epochs_to_99pct", "train_seconds_per_epoch", "latency_ms_per_batch256",
                   "latency_ms_per_sample"):
             v = col(k)
@@ -62,13 +69,16 @@ def aggregate(cfg: dict) -> list[dict]:
         row["params"] = int(ms[0]["params"])
         row["seeds"] = len(recs)
         row["diverged_runs"] = int(sum(bool(m.get("diverged")) for m in ms))
-        for metric in ("test_accuracy", "test_loss"):
+        for metric in per_seed:
             per_seed[metric][name] = {r["seed"]: float(r["metrics"][metric]) for r in recs
                                       if r["metrics"].get(metric) is not None
                                       and math.isfinite(r["metrics"][metric])}
         rows.append(row)
-    _add_verdicts(rows, per_seed, baseline_of(cfg, [r["activation"] for r in rows]))
-    rows.sort(key=lambda r: -r["test_accuracy_mean"] if math.isfinite(r["test_accuracy_mean"]) else 1)
+    _add_verdicts(rows, per_seed, baseline_of(cfg, [r["activation"] for r in rows]),
+                  cfg.get("task", "classification"))
+    sign = -1.0 if PRIMARY[cfg.get("task", "classification")][1] else 1.0
+    rows.sort(key=lambda r: sign * r[f"{primary}_mean"] if math.isfinite(r[f"{primary}_mean"])
+              else math.inf)
     return rows
 
 
@@ -90,10 +100,11 @@ def baseline_of(cfg: dict, names: list[str]) -> str | None:
     return "relu" if "relu" in names else names[0]
 
 
-def _add_verdicts(rows, per_seed, baseline):
+def _add_verdicts(rows, per_seed, baseline, task="classification"):
     if baseline is None:
         return
-    for metric, prefix, higher in (("test_accuracy", "", True), ("test_loss", "loss_", False)):
+    primary, higher_better = PRIMARY[task]
+    for metric, prefix, higher in ((primary, "", higher_better), ("test_loss", "loss_", False)):
         vals = {a: v for a, v in per_seed[metric].items()}
         if baseline not in vals or not vals[baseline]:
             continue
@@ -107,7 +118,7 @@ def _add_verdicts(rows, per_seed, baseline):
             row[f"{prefix}p_value"] = r["p_value"]
             row[f"{prefix}p_value_holm"] = r["p_value_holm"]
             row[f"{prefix}verdict"] = r["verdict"]
-            if metric == "test_accuracy":
+            if metric == primary:
                 row["baseline"] = baseline
                 row["paired_seeds"] = r["paired_seeds"]
                 row["seeds_needed"] = r["seeds_needed"]

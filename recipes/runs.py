@@ -19,7 +19,7 @@ __all__ = ["GridError", "RESULT_KEYS", "write_atomic", "write_json", "run_path",
            "load_run", "config_key"]
 
 #: config keys whose change makes finished runs incomparable (checked on --resume)
-RESULT_KEYS = ("dataset", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
+RESULT_KEYS = ("dataset", "data", "task", "model_file", "model_fn", "image_size", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
                 "momentum", "bias_lr_scale", "ema", "ema_every",
                 "schedule", "weight_decay", "label_smoothing", "tta", "preprocess", "val_split",
                 "train_subset", "test_subset", "mixed_precision", "augment", "kernel_initializer",
@@ -78,7 +78,7 @@ def run_path(out: Path, act_slug: str, seed: int) -> Path:
 
 
 def model_path(config: dict, act_slug: str, seed: int) -> Path:
-    return (Path(config["models_dir"]) / f"{config['dataset']}-{config['model']}"
+    return (Path(config["models_dir"]) / f"{config['dataset']}-{config.get('model_name') or config['model']}"
             / f"{act_slug}-seed{seed}.keras")
 
 

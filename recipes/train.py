@@ -168,29 +168,114 @@ def _diagnostics_callback(cfg, d):
     return GradientFlow(d["x_train"], d["y_fit"], probe_size=min(256, len(d["x_train"])))
 
 
-def _loss_and_labels(cfg, d):
+def _loss_and_labels(cfg, d, logits=False):
     """The loss, and ``d`` with the labels the loss wants as ``y_fit`` / ``y_fit_val``.
 
     Keras's sparse cross-entropy has no label smoothing, so with ``label_smoothing > 0`` the
     labels go one-hot (float32) into ``CategoricalCrossentropy``; test metrics always use the
-    integer labels.
+    integer labels. ``logits``: the model outputs logits (a user model without softmax).
+    Regression: mean squared error on the targets as given.
     """
     import keras
 
+    if cfg.get("task") == "regression":
+        return "mse", dict(d, y_fit=d["y_train"], y_fit_val=d["y_val"])
     ls = float(cfg.get("label_smoothing") or 0.0)
     if not ls:
-        return "sparse_categorical_crossentropy", dict(d, y_fit=d["y_train"], y_fit_val=d["y_val"])
+        return (keras.losses.SparseCategoricalCrossentropy(from_logits=logits),
+                dict(d, y_fit=d["y_train"], y_fit_val=d["y_val"]))
     eye = np.eye(d["num_classes"], dtype="float32")
-    return (keras.losses.CategoricalCrossentropy(label_smoothing=ls),
+    return (keras.losses.CategoricalCrossentropy(label_smoothing=ls, from_logits=logits),
             dict(d, y_fit=eye[d["y_train"]], y_fit_val=eye[d["y_val"]]))
 
 
-def predict_proba(model, x, tta=None, batch_size=500):
+def predict_proba(model, x, tta=None, batch_size=500, logits=False):
     """Class probabilities (float64), averaged over the views of ``recipes.augment.tta_views``
-    (``tta``: None, "flip" or "flip_translate")."""
+    (``tta``: None, "flip" or "flip_translate"); ``logits``: softmax the outputs first."""
+    from scipy.special import softmax
+
     from .augment import tta_views
 
-    return sum(w * _predict(model, v, batch_size) for w, v in tta_views(x, tta))
+    def probs(v):
+        p = _predict(model, v, batch_size)
+        return softmax(p, axis=-1) if logits else p
+
+    return sum(w * probs(v) for w, v in tta_views(x, tta))
+
+
+def regression_metrics(model, x, y, batch_size=500) -> dict:
+    """``test_loss`` (mean squared error), ``test_mae`` and ``test_rmse`` on ``(x, y)``."""
+    pred = _predict(model, x, batch_size).reshape(np.shape(y))
+    err = pred - np.asarray(y, np.float64)
+    mse = float(np.mean(err ** 2))
+    return {"test_loss": mse, "test_mae": float(np.mean(np.abs(err))),
+            "test_rmse": math.sqrt(mse) if math.isfinite(mse) else math.nan}
+
+
+def outputs_logits(model) -> bool:
+    """Whether the model's (first) output is logits: its last layer applies no softmax."""
+    import keras
+
+    layer = model.outputs[0]._keras_history.operation if model.outputs else None
+    while isinstance(layer, keras.Model) and layer.outputs:
+        layer = layer.outputs[0]._keras_history.operation
+    if isinstance(layer, keras.layers.Softmax):
+        return False
+    act = getattr(layer, "activation", None)
+    return act not in (keras.activations.softmax, "softmax")
+
+
+def make_model(cfg, act, d, batch_aug=False):
+    """``(model, optimizer or None)`` for one run: a built-in ``build_model`` kind, the saved
+    ``--model-file`` with its activations swapped (``keras_acts.swap_activations``, weights
+    re-initialised; its own optimizer unless --optimizer / --lr were given), or the model
+    ``--model-fn`` builds for this activation."""
+    import keras
+
+    from .models import build_model, load_model_fn
+
+    if cfg.get("model_file"):
+        import keras_acts
+
+        base = keras_acts_load(cfg["model_file"])
+        made = act.make()
+        model = keras_acts.swap_activations(base, made)
+        opt = None
+        if cfg.get("compile_from_file") and getattr(base, "optimizer", None) is not None:
+            opt = type(base.optimizer).from_config(base.optimizer.get_config())
+        return model, opt
+    if cfg.get("model_fn"):
+        fn = load_model_fn(cfg["model_fn"])
+        model = fn(activation=model_fn_activation(act))
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"--model-fn {cfg['model_fn']} returned {type(model).__name__}, "
+                            "not a keras.Model")
+        return model, None
+    model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
+                        kernel_initializer=cfg.get("kernel_initializer"),
+                        augment=None if batch_aug else cfg.get("augment"),
+                        **cfg["model_options"])
+    return model, None
+
+
+def model_fn_activation(act):
+    """What ``--model-fn`` functions get as ``activation=``: the name or function, or for a
+    learnable layer its zero-argument factory (``keras_acts.as_layer`` takes either)."""
+    import keras
+
+    made = act.make()
+    return act.factory if isinstance(made, keras.layers.Layer) else made
+
+
+def keras_acts_load(path):
+    """``keras.saving.load_model`` after ``import keras_acts`` (our names resolve)."""
+    import keras
+
+    import keras_acts  # noqa: F401
+
+    with warnings.catch_warnings():  # an unbuilt saved optimizer: Keras warns, harmlessly
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        return keras.saving.load_model(path)
 
 
 def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
@@ -198,7 +283,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     import keras
 
     from .augment import BATCH_AUGMENTS, BatchAugment
-    from .models import build_model, init_whitening, parse_activation, slug
+    from .models import init_whitening, parse_activation, slug
 
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
     started = _dt.datetime.now().isoformat(timespec="seconds")
@@ -214,26 +299,26 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     steps = math.ceil(len(d["x_train"]) / bs)
     if cfg.get("augment") in ("flip_translate",):  # BatchAugment drops the ragged batch
         steps = max(1, len(d["x_train"]) // bs)
-    loss, d = _loss_and_labels(cfg, d)
     timer = _make_callbacks()
     callbacks = [timer, keras.callbacks.TerminateOnNaN()]
-    diag = _diagnostics_callback(cfg, d)
-    if diag is not None:
-        callbacks.append(diag)
     scope = placement.scope() if placement is not None else contextlib.nullcontext()
     phases = {}
     t = time.perf_counter()
     eval_bs = _eval_batch_size(len(d["x_val"]))
     with scope:
         batch_aug = cfg.get("augment") in BATCH_AUGMENTS
-        model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
-                            kernel_initializer=cfg.get("kernel_initializer"),
-                            augment=None if batch_aug else cfg.get("augment"),
-                            **cfg["model_options"])
+        model, optimizer = make_model(cfg, act, d, batch_aug)
         init_whitening(model, d["x_train"])
-        model.compile(optimizer=_optimizer(cfg, steps), loss=loss,
-                      metrics=["accuracy"], jit_compile=_jit(cfg, placement),
+        logits = outputs_logits(model)
+        loss, d = _loss_and_labels(cfg, d, logits)
+        regression = cfg.get("task") == "regression"
+        model.compile(optimizer=optimizer or _optimizer(cfg, steps), loss=loss,
+                      metrics=["mae"] if regression else ["accuracy"],
+                      jit_compile=_jit(cfg, placement),
                       steps_per_execution=_steps_per_execution(cfg))
+        diag = _diagnostics_callback(cfg, d)
+        if diag is not None:
+            callbacks.append(diag)
         phases["build"] = time.perf_counter() - t
         t = time.perf_counter()
         fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
@@ -258,12 +343,20 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     history["epoch_seconds"] = timer.epoch_seconds
     history["train_seconds"] = timer.train_seconds
     t = time.perf_counter()
-    probs = predict_proba(model, d["x_test"], cfg.get("tta"), _eval_batch_size(len(d["x_test"])))
-    y = d["y_test"]
-    finite = np.all(np.isfinite(probs), axis=1)
-    pred = np.where(finite, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
-    p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
-    test_loss = float(np.mean(-np.log(p_true))) if finite.all() else math.nan
+    if regression:
+        test = regression_metrics(model, d["x_test"], d["y_test"],
+                                  _eval_batch_size(len(d["x_test"])))
+        finite = np.array([math.isfinite(test["test_loss"])])
+    else:
+        probs = predict_proba(model, d["x_test"], cfg.get("tta"),
+                              _eval_batch_size(len(d["x_test"])), logits=logits)
+        y = d["y_test"]
+        finite = np.all(np.isfinite(probs), axis=1)
+        pred = np.where(finite, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
+        p_true = np.clip(probs[np.arange(len(y)), y], 1e-7, 1.0)
+        test = {"test_accuracy": float(np.mean(pred == y)),
+                "macro_f1": macro_f1(y, np.where(pred < 0, 0, pred), d["num_classes"]),
+                "test_loss": float(np.mean(-np.log(p_true))) if finite.all() else math.nan}
     phases["evaluate"] = time.perf_counter() - t
     t = time.perf_counter()
     latency = (_latency_ms(model, d["x_test"][:256]), _latency_ms(model, d["x_test"][:1]))
@@ -272,13 +365,11 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     secs = timer.train_seconds[1:] if n_ep > 1 else timer.train_seconds
     val_curve = history.get("val_accuracy", [])
     metrics = {
-        "test_accuracy": float(np.mean(pred == y)),
-        "macro_f1": macro_f1(y, np.where(pred < 0, 0, pred), d["num_classes"]),
-        "test_loss": test_loss,
+        **test,
         "final_train_loss": history["loss"][-1] if history.get("loss") else None,
         "final_train_accuracy": history["accuracy"][-1] if history.get("accuracy") else None,
         "epochs_run": n_ep,
-        "epochs_to_99pct": epochs_to_fraction(val_curve),
+        "epochs_to_99pct": None if regression else epochs_to_fraction(val_curve),
         "train_seconds_per_epoch": float(np.mean(secs)) if secs else None,
         "first_epoch_seconds": timer.epoch_seconds[0] if timer.epoch_seconds else None,
         "latency_ms_per_batch256": latency[0],
