@@ -15,6 +15,7 @@ from . import layers, optim, snn
 from .init import gain_for, initializer_for, second_moment
 from .snn import layer_moments, snn_block, snn_mlp
 from .swap import activation_sites, as_layer, swap_activations
+from .saving import load_model
 
 __version__ = "0.1.0"
 
@@ -24,5 +25,5 @@ __all__ = [
     "CATALOGUE", "CLASSIC", "Entry", "Param", "ActivationFunction",
     "catalogue_table", "derivative", "get", "info", "install", "names",
     "layers", "optim", "snn", "initializer_for", "gain_for", "second_moment",
-    "snn_block", "snn_mlp", "layer_moments", "activation_sites", "swap_activations", "as_layer",
+    "snn_block", "snn_mlp", "layer_moments", "activation_sites", "swap_activations", "as_layer", "load_model",
 ]

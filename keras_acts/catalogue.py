@@ -343,7 +343,8 @@ _add("softmax", A.softmax, None, "e^x_i / sum_j e^x_j", (0, 1), False, True, Fal
 _add("log_softmax", A.log_softmax, None, "x_i - logsumexp(x)", (-INF, 0), False, True, False,
      GLOROT, "log of softmax", params=AXIS, keras_builtin=True, elementwise=False)
 _add("sparsemax", A.sparsemax, None, "Euclidean projection onto the simplex", (0, 1), False, False,
-     False, GLOROT, "Martins & Astudillo 2016", params=AXIS, keras_builtin=True,
+     False, GLOROT, "Martins & Astudillo 2016 -- **wrong in Keras 3.15** (keras-team/keras#23425: "
+     "rows need not sum to 1); use `sparsemax_exact`", params=AXIS, keras_builtin=True,
      elementwise=False)
 _add("glu", A.glu, None, "a*sigmoid(b), [a, b] = split(x)", R, False, True, False, GLOROT,
      "Dauphin et al. 2017", params=AXIS, keras_builtin=True, elementwise=False)
@@ -482,8 +483,29 @@ _add("sine_relu", lambda x, epsilon=0.0025: ops.where(x > 0, x, epsilon * (ops.s
      "Rodrigues 2018, SineReLU (keras-contrib)", params={"epsilon": P(0.0025, ge=0.0)})
 
 
+def _sparsemax(x, axis=-1):
+    """Sparsemax (Martins & Astudillo 2016, arXiv:1602.02068): the Euclidean projection of
+    each slice along ``axis`` onto the probability simplex, max(x - tau, 0), with tau from
+    the sorted values: k(x) = max{k : 1 + k z_(k) > sum_{j<=k} z_(j)}."""
+    z = ops.moveaxis(x, axis, -1)
+    zs = -ops.sort(-z, axis=-1)
+    cs = ops.cumsum(zs, axis=-1)
+    k = ops.cast(ops.arange(1, z.shape[-1] + 1), z.dtype)
+    kz = ops.sum(ops.cast(1.0 + k * zs > cs, z.dtype), axis=-1, keepdims=True)
+    csk = ops.take_along_axis(cs, ops.cast(kz, "int32") - 1, axis=-1)
+    tau = (csk - 1.0) / kz
+    return ops.moveaxis(ops.relu(z - tau), -1, axis)
+
+
 def _softexp(x, alpha=0.0):
-    a_safe = ops.where(alpha == 0, 1.0, alpha)
+    if isinstance(alpha, (int, float)):  # a Python number: pick the branch here, in x's dtype
+        if alpha > 0:
+            return ops.expm1(alpha * x) / alpha + alpha
+        if alpha < 0:
+            return -ops.log(1.0 - alpha * (x + alpha)) / alpha
+        return x
+    alpha = ops.cast(alpha, x.dtype)
+    a_safe = ops.where(alpha == 0, ops.ones_like(alpha), alpha)
     pos = ops.expm1(alpha * x) / a_safe + alpha
     inner = 1.0 - alpha * (x + alpha)
     neg = -ops.log(ops.where(alpha < 0, inner, 1.0)) / a_safe
@@ -491,6 +513,13 @@ def _softexp(x, alpha=0.0):
 
 
 def _softexp_grad(x, alpha=0.0):
+    if isinstance(alpha, (int, float)):
+        if alpha > 0:
+            return ops.exp(alpha * x)
+        if alpha < 0:
+            return 1.0 / (1.0 - alpha * (x + alpha))
+        return ops.ones_like(x)
+    alpha = ops.cast(alpha, x.dtype)
     pos = ops.exp(alpha * x)
     neg = 1.0 / ops.where(alpha < 0, 1.0 - alpha * (x + alpha), 1.0)
     return ops.where(alpha > 0, pos, ops.where(alpha < 0, neg, ops.ones_like(x)))
@@ -499,6 +528,10 @@ def _softexp_grad(x, alpha=0.0):
 _add("soft_exponential", _softexp, _softexp_grad,
      "-log(1 - a(x + a))/a if a < 0; x if a = 0; (e^(ax) - 1)/a + a if a > 0", R, True, True,
      False, GAIN, "Godfrey & Gashler 2015, soft exponential", params={"alpha": P(0.0)})
+_add("sparsemax_exact", _sparsemax, None,
+     "Euclidean projection onto the simplex (sorted-threshold algorithm)", (0, 1), False, False,
+     False, GLOROT, "Martins & Astudillo 2016, arXiv:1602.02068 (a correct sparsemax: Keras "
+     "3.15's is not)", params=AXIS, elementwise=False)
 _add("snake", lambda x, alpha=1.0: x + ops.square(ops.sin(alpha * x)) / alpha,
      lambda x, alpha=1.0: 1.0 + 2.0 * ops.sin(alpha * x) * ops.cos(alpha * x),  # 2ax may overflow
      "x + sin^2(a*x)/a", R, True, True,

@@ -611,7 +611,7 @@ class RReLU(_FromCatalogue):
     init_family = "he"
 
     def __init__(self, lower=0.125, upper=1.0 / 3.0, seed=None, **kwargs):
-        kwargs.pop("per_channel", None)
+        _refuse(self, kwargs, "per_channel")
         super().__init__(lower=lower, upper=upper, per_channel=False, **kwargs)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -779,7 +779,7 @@ class DyT(_ParamLayer):
     def __init__(self, alpha_initializer=0.5, affine=True, gamma_initializer="ones",
                  beta_initializer="zeros", regularizer=None, **kwargs):
         self.affine = bool(affine)
-        kwargs.pop("per_channel", None)
+        _refuse(self, kwargs, "per_channel")
         inits = {"alpha": alpha_initializer}
         if self.affine:
             inits.update(gamma=gamma_initializer, beta=beta_initializer)
@@ -900,8 +900,7 @@ class Maxout(ActivationLayer):
 
     def __init__(self, pieces=2, units=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, axis=-1, **kwargs):
-        kwargs.pop("shared_axes", None)
-        kwargs.pop("channel_shared", None)
+        _refuse(self, kwargs, "shared_axes", "channel_shared")
         super().__init__(axis=axis, **kwargs)
         self.pieces = int(pieces)
         if self.pieces < 1:
@@ -961,6 +960,15 @@ class Maxout(ActivationLayer):
                       bias_initializer=_ser(self.bias_initializer, "initializers"),
                       kernel_regularizer=_ser(self.kernel_regularizer, "regularizers"))
         return config
+
+
+def _refuse(layer, kwargs, *names):
+    """Arguments the base class takes that this layer cannot honour: a ValueError, as Keras
+    raises for unknown keyword arguments, instead of silently ignoring them."""
+    given = [n for n in names if n in kwargs]
+    if given:
+        raise ValueError(f"{type(layer).__name__} does not take {', '.join(map(repr, given))}: "
+                        "it has no per-element parameters to share or split")
 
 
 #: every layer class of this module (tests build each one)

@@ -231,9 +231,12 @@ def derivative(identifier, **params) -> Callable:
     return d
 
 
-def names() -> list[str]:
-    """Sorted list of every activation name keras-acts knows (ours + Keras's)."""
-    return sorted(CATALOGUE)
+def names(all: bool = False) -> list[str]:  # noqa: A002 (mirrors the CLI flag)
+    """Sorted names that work by plain string (``activation="name"``): ours and Keras's.
+
+    ``all=True`` adds the few Keras built-ins that need arguments (``threshold``), which
+    only ``keras_acts.get(name, ...)`` makes usable."""
+    return sorted(n for n, e in CATALOGUE.items() if all or e.string_usable)
 
 
 def info(name: str) -> dict:
@@ -254,4 +257,8 @@ def info(name: str) -> dict:
         "reference": e.reference,
         "keras_builtin": e.keras_builtin,
         "alias_of": e.alias_of,
+        "string_usable": e.string_usable,
+        "usage": (f'activation="{e.name}"' if e.string_usable else
+                  f"keras_acts.get({e.name!r}, {', '.join(f'{k}=...' for k in e.params)}): "
+                  "Keras's function needs its arguments, so the plain string fails"),
     }

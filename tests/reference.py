@@ -462,6 +462,7 @@ REFERENCE = {
     "softmax": softmax,
     "log_softmax": log_softmax,
     "sparsemax": sparsemax,
+    "sparsemax_exact": sparsemax,
     "glu": glu,
     # keras-acts
     "binary_step": binary_step,

@@ -119,7 +119,7 @@ def test_presets_and_overrides():
 
 
 def test_cli_dispatch(capsys):
-    from keras_acts import cli
+    from recipes import cli
 
     assert cli.main(["table"]) == 0
     assert "| `relu` |" in capsys.readouterr().out

@@ -1,0 +1,81 @@
+"""The ``keras-acts`` console script (argparse sub-commands).
+
+    keras-acts compare [OPTIONS]      train and compare activations (= python -m recipes.compare)
+    keras-acts list [--params|--markdown]   the activation names, one per line
+    keras-acts plot [NAMES...]        plot activations and derivatives (keras_acts.plot)
+    keras-acts table                  print the catalogue as a Markdown table
+
+It lives with the recipes it runs (installed as ``keras_acts_recipes``), so ``keras_acts``
+never imports the scripts; ``keras-acts --help`` imports neither Keras nor TensorFlow.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="keras-acts", description="Every activation function by name in Keras 3, and "
+        "recipes that compare them.", epilog="`keras-acts COMMAND --help` lists a command's "
+        "options.")
+    sub = p.add_subparsers(dest="command", metavar="{compare,list,plot,table}")
+    c = sub.add_parser("compare", add_help=False,
+                       help="train one model per (activation, seed) and compare them")
+    c.add_argument("args", nargs=argparse.REMAINDER)
+    lst = sub.add_parser("list", help="the activation names that work by plain string")
+    how = lst.add_mutually_exclusive_group()
+    how.add_argument("--params", action="store_true",
+                     help="with each name's parameters and defaults")
+    how.add_argument("--markdown", action="store_true",
+                     help="the catalogue as a Markdown table (= keras-acts table)")
+    lst.add_argument("--all", action="store_true",
+                     help="also the names that need parameters (keras_acts.get(name, ...))")
+    pl = sub.add_parser("plot", add_help=False, help="plot activations and their derivatives")
+    pl.add_argument("args", nargs=argparse.REMAINDER)
+    sub.add_parser("table", help="print the catalogue as a Markdown table")
+    return p
+
+
+def _quiet():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 2
+    args = parser.parse_args(argv)
+    _quiet()
+    if args.command == "compare":
+        from .compare import main as compare_main
+
+        return compare_main(args.args)
+    if args.command == "plot":
+        from keras_acts.plot import main as plot_main  # matplotlib only when plotting
+
+        return plot_main(args.args)
+    import keras_acts
+
+    if args.command == "table" or (args.command == "list" and args.markdown):
+        print(keras_acts.catalogue_table(), end="")
+        return 0
+    names = keras_acts.names(all=args.all)
+    for name in names:
+        if args.params:
+            params = keras_acts.info(name)["params"]
+            text = ", ".join(f"{k}={v['default']}" for k, v in params.items())
+            print(f"{name}({text})" if text else name)
+        else:
+            print(name)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
