@@ -71,11 +71,10 @@ AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, ba
                 optimizer="sgd_per1024", lr=11.5, weight_decay=0.0153, momentum=0.85,
                 bias_lr_scale=64.0, schedule="triangle", batch_size=1024, epochs=11,
                 label_smoothing=0.2, augment="flip_translate", tta="flip_translate",
-                ema=0.95 ** 5, preprocess="standardize",
-                # PyTorch's default conv/linear init (airbench's): with BatchNorm after every
-                # conv the scale sets the effective step size, not the forward statistics
-                kernel_initializer=dict(class_name="VarianceScaling", config=dict(
-                    scale=1 / 3, mode="fan_in", distribution="uniform")))
+                ema=0.95 ** 5, preprocess="standardize")
+# (Tried: PyTorch's default init scale, var 1/(3 fan_in), instead of initializer_for's -- the
+# scale sets the effective step size under BatchNorm. Small variant, relu, seed 0, same run
+# order: test accuracy after epoch 5 74.2 % vs 81.8 % with initializer_for. Not adopted.)
 #: ``--variant 94``: airbench94's widths 64/256/256 (~118 M multiply-adds), 10 epochs.
 VARIANTS = {"93": {}, "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
             "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=8)}
