@@ -9,7 +9,8 @@ may be Python floats *or* tensors, which is what lets ``layers.Learnable`` train
 them), its analytic derivative, its parameters with defaults and valid ranges,
 and its properties.
 
-Adding an activation = one ``_add(...)`` call here + its NumPy reference in
+Adding an activation = one ``_add(name, fn=..., grad=..., ...)`` call here (keywords =
+``Entry`` fields) + its NumPy reference in
 ``tests/reference.py``.
 """
 
@@ -133,14 +134,12 @@ class Entry:
 CATALOGUE: dict[str, Entry] = {}
 
 
-def _add(name, fn, grad, formula, range, mono, smooth, zc, init, ref, params=None, **kw):
+def _add(name, *, range, params=None, **fields):
+    """Register one entry; the keywords are ``Entry``'s fields (``range`` and ``params`` are
+    normalised here)."""
     if name in CATALOGUE:
         raise RuntimeError(f"duplicate catalogue entry {name!r}")
-    CATALOGUE[name] = Entry(
-        name=name, fn=fn, grad=grad, formula=formula, range=tuple(range),
-        monotonic=mono, smooth=smooth, zero_centred=zc, init=init, reference=ref,
-        params=params or {}, **kw,
-    )
+    CATALOGUE[name] = Entry(name=name, range=tuple(range), params=params or {}, **fields)
 
 
 # ----------------------------------------------------------------------------
@@ -224,130 +223,469 @@ def _mish_like_grad(x, shift=0.0):  # d/dx x*tanh(softplus(x+shift))
     return t + x * (1.0 - t * t) * ops.sigmoid(x + shift)
 
 
-A = keras.activations
-P = Param
-R = (-INF, INF)
+REALS = (-INF, INF)  # the range of an unbounded activation
 HE, LECUN, GLOROT, GAIN = "he", "lecun", "glorot", "gain"
-SLOPE = {"negative_slope": P(0.2, ge=0.0)}
-AXIS = {"axis": P(-1, kind=int, learnable=False)}
+SLOPE = {"negative_slope": Param(0.2, ge=0.0)}
+AXIS = {"axis": Param(-1, kind=int, learnable=False)}
 
 # ----------------------------------------------------------------------------
 # Keras built-ins: the entry points at Keras's own function (never shadowed);
 # the metadata, derivative and plots come from here.
 # ----------------------------------------------------------------------------
-_add("linear", A.linear, lambda x: ops.ones_like(x), "x", R, True, True, True, GLOROT,
-     "identity", keras_builtin=True)
-_add("sigmoid", A.sigmoid, lambda x: _dsig(x), "1/(1+e^-x)", (0, 1), True, True, False, GLOROT,
-     "logistic function", keras_builtin=True)
-_add("tanh", A.tanh, lambda x: _dtanh(x), "tanh(x)", (-1, 1), True, True, True, GLOROT,
-     "LeCun et al. 1998, Efficient BackProp", keras_builtin=True)
-_add("relu", A.relu,
-     lambda x, negative_slope=0.0, max_value=None, threshold=0.0: ops.where(
-         x >= threshold, ops.ones_like(x), negative_slope * ops.ones_like(x))
-     * (1.0 if max_value is None else _ind(x < max_value, x)),
-     "max(x, 0)", (0, INF), True, False, False, HE, "Nair & Hinton 2010; Glorot et al. 2011",
-     params={"negative_slope": P(0.0, ge=0.0), "max_value": P(None, gt=0.0, optional=True),
-             "threshold": P(0.0)},
-     keras_builtin=True,
-     tensor_fn=lambda x, negative_slope=0.0, max_value=None, threshold=0.0: (
-         (lambda p: p if max_value is None else ops.clip(p, 0.0, max_value))(
-             ops.where(x > threshold, x, ops.zeros_like(x)))
-         - negative_slope * ops.relu(threshold - x)))
-_add("relu6", A.relu6, lambda x: _ind((x > 0) & (x < 6), x), "min(max(x, 0), 6)", (0, 6), True,
-     False, False, HE, "Krizhevsky 2010; MobileNets (Howard et al. 2017)", keras_builtin=True)
-_add("leaky_relu", A.leaky_relu,
-     lambda x, negative_slope=0.2: ops.where(x > 0, ops.ones_like(x), negative_slope * ops.ones_like(x)),
-     "x if x > 0 else a*x", R, True, False, False, HE, "Maas et al. 2013",
-     params=SLOPE, keras_builtin=True,
-     tensor_fn=lambda x, negative_slope=0.2: ops.where(x > 0, x, negative_slope * x))
-_add("elu", A.elu,
-     lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), alpha * ops.exp(_neg(x))),
-     "x if x > 0 else a*(e^x - 1)", (-1, INF), True, True, True, HE,  # C1 at the default a = 1
-     "Clevert et al. 2015",
-     params={"alpha": P(1.0, ge=0.0)}, keras_builtin=True,
-     tensor_fn=lambda x, alpha=1.0: ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0))))
-_add("celu", A.celu,
-     lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), ops.exp(_neg(x) / alpha)),
-     "x if x > 0 else a*(e^(x/a) - 1)", (-1, INF), True, True, True, HE, "Barron 2017",
-     params={"alpha": P(1.0, gt=0.0)}, keras_builtin=True,
-     tensor_fn=lambda x, alpha=1.0: ops.where(
-         x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)))
-_add("selu", A.selu,
-     lambda x: _SELU_SCALE * ops.where(x > 0, ops.ones_like(x), _SELU_ALPHA * ops.exp(_neg(x))),
-     "scale*(x if x > 0 else alpha*(e^x - 1))", (-_SELU_SCALE * _SELU_ALPHA, INF), True, False,
-     True, LECUN, "Klambauer et al. 2017, Self-Normalizing Neural Networks", keras_builtin=True)
-_add("exponential", A.exponential, lambda x: ops.exp(x), "e^x", (0, INF), True, True, False, GAIN,
-     "exponential", keras_builtin=True)
-_add("gelu", A.gelu, _gelu_grad, "x*Phi(x)", (-0.17, INF), False, True, False, HE,
-     "Hendrycks & Gimpel 2016",
-     params={"approximate": P(False, kind=bool, learnable=False)}, keras_builtin=True)
-_add("softplus", A.softplus, lambda x: ops.sigmoid(x), "log(1 + e^x)", (0, INF), True, True, False,
-     HE, "Dugas et al. 2001", keras_builtin=True)
-_add("softsign", A.softsign, lambda x: 1.0 / ops.square(1.0 + ops.abs(x)), "x/(1+|x|)", (-1, 1),
-     True, True, True, GLOROT, "Bergstra et al. 2009", keras_builtin=True)
-_add("silu", A.silu, lambda x: _swish_grad(x, 1.0), "x*sigmoid(x)", (-0.2785, INF), False, True,
-     False, HE, "Elfwing et al. 2017; Ramachandran et al. 2017 (swish)", keras_builtin=True)
-_add("swish", A.swish, lambda x: _swish_grad(x, 1.0), "x*sigmoid(x)", (-0.2785, INF), False, True,
-     False, HE, "Ramachandran et al. 2017", keras_builtin=True, alias_of="silu")
-_add("hard_sigmoid", A.hard_sigmoid, lambda x: _ind((x > -3) & (x < 3), x) / 6.0,
-     "relu6(x + 3)/6", (0, 1), True, False, False, GLOROT, "Howard et al. 2019, MobileNetV3",
-     keras_builtin=True)
-_add("hard_silu", A.hard_silu,
-     lambda x: ops.clip(x + 3.0, 0.0, 6.0) / 6.0 + x * _ind((x > -3) & (x < 3), x) / 6.0,
-     "x*relu6(x + 3)/6", (-0.375, INF), False, False, False, HE, "Howard et al. 2019, MobileNetV3",
-     keras_builtin=True)
-_add("hard_swish", A.hard_swish,
-     lambda x: ops.clip(x + 3.0, 0.0, 6.0) / 6.0 + x * _ind((x > -3) & (x < 3), x) / 6.0,
-     "x*relu6(x + 3)/6", (-0.375, INF), False, False, False, HE, "Howard et al. 2019, MobileNetV3",
-     keras_builtin=True, alias_of="hard_silu")
-_add("hard_tanh", A.hard_tanh, lambda x: _ind(ops.abs(x) < 1, x), "clip(x, -1, 1)", (-1, 1), True,
-     False, True, GLOROT, "Collobert 2004", keras_builtin=True)
-_add("hard_shrink", A.hard_shrink,
-     lambda x, threshold=0.5: _ind(ops.abs(x) > threshold, x), "x if |x| > t else 0", R, True,
-     False, True, GAIN, "torch.nn.Hardshrink", params={"threshold": P(0.5, ge=0.0)},
-     keras_builtin=True,
-     tensor_fn=lambda x, threshold=0.5: ops.where(ops.abs(x) > threshold, x, ops.zeros_like(x)))
-_add("soft_shrink", A.soft_shrink,
-     lambda x, threshold=0.5: _ind(ops.abs(x) > threshold, x), "sign(x)*max(|x| - t, 0)", R, True,
-     False, True, GAIN, "Donoho 1995 (soft thresholding); torch.nn.Softshrink",
-     params={"threshold": P(0.5, ge=0.0)}, keras_builtin=True,
-     tensor_fn=lambda x, threshold=0.5: ops.where(
-         x > threshold, x - threshold, ops.where(x < -threshold, x + threshold, ops.zeros_like(x))))
-_add("tanh_shrink", A.tanh_shrink, lambda x: ops.square(ops.tanh(x)), "x - tanh(x)", R, True, True,
-     True, GAIN, "torch.nn.Tanhshrink", keras_builtin=True)
-_add("log_sigmoid", A.log_sigmoid, lambda x: ops.sigmoid(-x), "-softplus(-x)", (-INF, 0), True,
-     True, False, GLOROT, "log of the logistic function", keras_builtin=True)
-_add("mish", A.mish, lambda x: _mish_like_grad(x), "x*tanh(softplus(x))", (-0.3089, INF), False,
-     True, False, HE, "Misra 2019", keras_builtin=True)
-_add("sparse_plus", A.sparse_plus,
-     lambda x: ops.where(x >= 1, ops.ones_like(x), 0.5 * ops.clip(x + 1.0, 0.0, 2.0)),
-     "0 | (x+1)^2/4 | x", (0, INF), True, True, False, HE, "Martins & Astudillo 2016 (sparsemax)",
-     keras_builtin=True)
-_add("sparse_sigmoid", A.sparse_sigmoid, lambda x: 0.5 * _ind(ops.abs(x) < 1, x),
-     "clip((x+1)/2, 0, 1)", (0, 1), True, False, False, GLOROT, "Martins & Astudillo 2016",
-     keras_builtin=True)
-_add("squareplus", A.squareplus,
-     lambda x, b=4.0: 0.5 * (1.0 + x * ops.rsqrt(x * x + b)), "(x + sqrt(x^2 + b))/2", (0, INF),
-     True, True, False, HE, "Barron 2021, Squareplus", params={"b": P(4.0, ge=0.0)},
-     keras_builtin=True,
-     tensor_fn=lambda x, b=4.0: 0.5 * (x + ops.sqrt(x * x + b)))
-_add("threshold", A.threshold,
-     lambda x, threshold=0.0, default_value=0.0: _ind(x > threshold, x),
-     "x if x > t else v", (0, INF), True, False, False, HE, "torch.nn.Threshold",
-     params={"threshold": P(0.0), "default_value": P(0.0)}, keras_builtin=True,
-     string_usable=False,
-     tensor_fn=lambda x, threshold=0.0, default_value=0.0: ops.where(
-         x > threshold, x, default_value * ops.ones_like(x)))
-_add("softmax", A.softmax, None, "e^x_i / sum_j e^x_j", (0, 1), False, True, False, GLOROT,
-     "Bridle 1990", params=AXIS, keras_builtin=True, elementwise=False)
-_add("log_softmax", A.log_softmax, None, "x_i - logsumexp(x)", (-INF, 0), False, True, False,
-     GLOROT, "log of softmax", params=AXIS, keras_builtin=True, elementwise=False)
-_add("sparsemax", A.sparsemax, None, "Euclidean projection onto the simplex", (0, 1), False, False,
-     False, GLOROT, "Martins & Astudillo 2016 -- **wrong in Keras 3.15** (keras-team/keras#23425: "
-     "rows need not sum to 1); use `sparsemax_exact`", params=AXIS, keras_builtin=True,
-     elementwise=False)
-_add("glu", A.glu, None, "a*sigmoid(b), [a, b] = split(x)", R, False, True, False, GLOROT,
-     "Dauphin et al. 2017", params=AXIS, keras_builtin=True, elementwise=False)
+_add(
+    "linear",
+    fn=keras.activations.linear,
+    grad=lambda x: ops.ones_like(x),
+    formula="x",
+    range=REALS,
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GLOROT,
+    reference="identity",
+    keras_builtin=True,
+)
+_add(
+    "sigmoid",
+    fn=keras.activations.sigmoid,
+    grad=lambda x: _dsig(x),
+    formula="1/(1+e^-x)",
+    range=(0, 1),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="logistic function",
+    keras_builtin=True,
+)
+_add(
+    "tanh",
+    fn=keras.activations.tanh,
+    grad=lambda x: _dtanh(x),
+    formula="tanh(x)",
+    range=(-1, 1),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GLOROT,
+    reference="LeCun et al. 1998, Efficient BackProp",
+    keras_builtin=True,
+)
+_add(
+    "relu",
+    fn=keras.activations.relu,
+    grad=lambda x, negative_slope=0.0, max_value=None, threshold=0.0: ops.where(
+            x >= threshold, ops.ones_like(x), negative_slope * ops.ones_like(x))
+        * (1.0 if max_value is None else _ind(x < max_value, x)),
+    formula="max(x, 0)",
+    range=(0, INF),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Nair & Hinton 2010; Glorot et al. 2011",
+    params={"negative_slope": Param(0.0, ge=0.0), "max_value": Param(None, gt=0.0, optional=True),
+        "threshold": Param(0.0)},
+    keras_builtin=True,
+    tensor_fn=lambda x, negative_slope=0.0, max_value=None, threshold=0.0: (
+        (lambda p: p if max_value is None else ops.clip(p, 0.0, max_value))(
+            ops.where(x > threshold, x, ops.zeros_like(x)))
+        - negative_slope * ops.relu(threshold - x)),
+)
+_add(
+    "relu6",
+    fn=keras.activations.relu6,
+    grad=lambda x: _ind((x > 0) & (x < 6), x),
+    formula="min(max(x, 0), 6)",
+    range=(0, 6),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Krizhevsky 2010; MobileNets (Howard et al. 2017)",
+    keras_builtin=True,
+)
+_add(
+    "leaky_relu",
+    fn=keras.activations.leaky_relu,
+    grad=lambda x, negative_slope=0.2: ops.where(x > 0, ops.ones_like(x), negative_slope * ops.ones_like(x)),
+    formula="x if x > 0 else a*x",
+    range=REALS,
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Maas et al. 2013",
+    params=SLOPE,
+    keras_builtin=True,
+    tensor_fn=lambda x, negative_slope=0.2: ops.where(x > 0, x, negative_slope * x),
+)
+_add(
+    "elu",
+    fn=keras.activations.elu,
+    grad=lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), alpha * ops.exp(_neg(x))),
+    formula="x if x > 0 else a*(e^x - 1)",
+    range=(-1, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=HE,
+    reference="Clevert et al. 2015",
+    params={"alpha": Param(1.0, ge=0.0)},
+    keras_builtin=True,
+    tensor_fn=lambda x, alpha=1.0: ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0))),
+)
+_add(
+    "celu",
+    fn=keras.activations.celu,
+    grad=lambda x, alpha=1.0: ops.where(x > 0, ops.ones_like(x), ops.exp(_neg(x) / alpha)),
+    formula="x if x > 0 else a*(e^(x/a) - 1)",
+    range=(-1, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=HE,
+    reference="Barron 2017",
+    params={"alpha": Param(1.0, gt=0.0)},
+    keras_builtin=True,
+    tensor_fn=lambda x, alpha=1.0: ops.where(
+        x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0) / alpha)),
+)
+_add(
+    "selu",
+    fn=keras.activations.selu,
+    grad=lambda x: _SELU_SCALE * ops.where(x > 0, ops.ones_like(x), _SELU_ALPHA * ops.exp(_neg(x))),
+    formula="scale*(x if x > 0 else alpha*(e^x - 1))",
+    range=(-_SELU_SCALE * _SELU_ALPHA, INF),
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    init=LECUN,
+    reference="Klambauer et al. 2017, Self-Normalizing Neural Networks",
+    keras_builtin=True,
+)
+_add(
+    "exponential",
+    fn=keras.activations.exponential,
+    grad=lambda x: ops.exp(x),
+    formula="e^x",
+    range=(0, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=GAIN,
+    reference="exponential",
+    keras_builtin=True,
+)
+_add(
+    "gelu",
+    fn=keras.activations.gelu,
+    grad=_gelu_grad,
+    formula="x*Phi(x)",
+    range=(-0.17, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Hendrycks & Gimpel 2016",
+    params={"approximate": Param(False, kind=bool, learnable=False)},
+    keras_builtin=True,
+)
+_add(
+    "softplus",
+    fn=keras.activations.softplus,
+    grad=lambda x: ops.sigmoid(x),
+    formula="log(1 + e^x)",
+    range=(0, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Dugas et al. 2001",
+    keras_builtin=True,
+)
+_add(
+    "softsign",
+    fn=keras.activations.softsign,
+    grad=lambda x: 1.0 / ops.square(1.0 + ops.abs(x)),
+    formula="x/(1+|x|)",
+    range=(-1, 1),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GLOROT,
+    reference="Bergstra et al. 2009",
+    keras_builtin=True,
+)
+_add(
+    "silu",
+    fn=keras.activations.silu,
+    grad=lambda x: _swish_grad(x, 1.0),
+    formula="x*sigmoid(x)",
+    range=(-0.2785, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Elfwing et al. 2017; Ramachandran et al. 2017 (swish)",
+    keras_builtin=True,
+)
+_add(
+    "swish",
+    fn=keras.activations.swish,
+    grad=lambda x: _swish_grad(x, 1.0),
+    formula="x*sigmoid(x)",
+    range=(-0.2785, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Ramachandran et al. 2017",
+    keras_builtin=True,
+    alias_of="silu",
+)
+_add(
+    "hard_sigmoid",
+    fn=keras.activations.hard_sigmoid,
+    grad=lambda x: _ind((x > -3) & (x < 3), x) / 6.0,
+    formula="relu6(x + 3)/6",
+    range=(0, 1),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Howard et al. 2019, MobileNetV3",
+    keras_builtin=True,
+)
+_add(
+    "hard_silu",
+    fn=keras.activations.hard_silu,
+    grad=lambda x: ops.clip(x + 3.0, 0.0, 6.0) / 6.0 + x * _ind((x > -3) & (x < 3), x) / 6.0,
+    formula="x*relu6(x + 3)/6",
+    range=(-0.375, INF),
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Howard et al. 2019, MobileNetV3",
+    keras_builtin=True,
+)
+_add(
+    "hard_swish",
+    fn=keras.activations.hard_swish,
+    grad=lambda x: ops.clip(x + 3.0, 0.0, 6.0) / 6.0 + x * _ind((x > -3) & (x < 3), x) / 6.0,
+    formula="x*relu6(x + 3)/6",
+    range=(-0.375, INF),
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Howard et al. 2019, MobileNetV3",
+    keras_builtin=True,
+    alias_of="hard_silu",
+)
+_add(
+    "hard_tanh",
+    fn=keras.activations.hard_tanh,
+    grad=lambda x: _ind(ops.abs(x) < 1, x),
+    formula="clip(x, -1, 1)",
+    range=(-1, 1),
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    init=GLOROT,
+    reference="Collobert 2004",
+    keras_builtin=True,
+)
+_add(
+    "hard_shrink",
+    fn=keras.activations.hard_shrink,
+    grad=lambda x, threshold=0.5: _ind(ops.abs(x) > threshold, x),
+    formula="x if |x| > t else 0",
+    range=REALS,
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    init=GAIN,
+    reference="torch.nn.Hardshrink",
+    params={"threshold": Param(0.5, ge=0.0)},
+    keras_builtin=True,
+    tensor_fn=lambda x, threshold=0.5: ops.where(ops.abs(x) > threshold, x, ops.zeros_like(x)),
+)
+_add(
+    "soft_shrink",
+    fn=keras.activations.soft_shrink,
+    grad=lambda x, threshold=0.5: _ind(ops.abs(x) > threshold, x),
+    formula="sign(x)*max(|x| - t, 0)",
+    range=REALS,
+    monotonic=True,
+    smooth=False,
+    zero_centred=True,
+    init=GAIN,
+    reference="Donoho 1995 (soft thresholding); torch.nn.Softshrink",
+    params={"threshold": Param(0.5, ge=0.0)},
+    keras_builtin=True,
+    tensor_fn=lambda x, threshold=0.5: ops.where(
+        x > threshold, x - threshold, ops.where(x < -threshold, x + threshold, ops.zeros_like(x))),
+)
+_add(
+    "tanh_shrink",
+    fn=keras.activations.tanh_shrink,
+    grad=lambda x: ops.square(ops.tanh(x)),
+    formula="x - tanh(x)",
+    range=REALS,
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GAIN,
+    reference="torch.nn.Tanhshrink",
+    keras_builtin=True,
+)
+_add(
+    "log_sigmoid",
+    fn=keras.activations.log_sigmoid,
+    grad=lambda x: ops.sigmoid(-x),
+    formula="-softplus(-x)",
+    range=(-INF, 0),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="log of the logistic function",
+    keras_builtin=True,
+)
+_add(
+    "mish",
+    fn=keras.activations.mish,
+    grad=lambda x: _mish_like_grad(x),
+    formula="x*tanh(softplus(x))",
+    range=(-0.3089, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Misra 2019",
+    keras_builtin=True,
+)
+_add(
+    "sparse_plus",
+    fn=keras.activations.sparse_plus,
+    grad=lambda x: ops.where(x >= 1, ops.ones_like(x), 0.5 * ops.clip(x + 1.0, 0.0, 2.0)),
+    formula="0 | (x+1)^2/4 | x",
+    range=(0, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Martins & Astudillo 2016 (sparsemax)",
+    keras_builtin=True,
+)
+_add(
+    "sparse_sigmoid",
+    fn=keras.activations.sparse_sigmoid,
+    grad=lambda x: 0.5 * _ind(ops.abs(x) < 1, x),
+    formula="clip((x+1)/2, 0, 1)",
+    range=(0, 1),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Martins & Astudillo 2016",
+    keras_builtin=True,
+)
+_add(
+    "squareplus",
+    fn=keras.activations.squareplus,
+    grad=lambda x, b=4.0: 0.5 * (1.0 + x * ops.rsqrt(x * x + b)),
+    formula="(x + sqrt(x^2 + b))/2",
+    range=(0, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Barron 2021, Squareplus",
+    params={"b": Param(4.0, ge=0.0)},
+    keras_builtin=True,
+    tensor_fn=lambda x, b=4.0: 0.5 * (x + ops.sqrt(x * x + b)),
+)
+_add(
+    "threshold",
+    fn=keras.activations.threshold,
+    grad=lambda x, threshold=0.0, default_value=0.0: _ind(x > threshold, x),
+    formula="x if x > t else v",
+    range=(0, INF),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="torch.nn.Threshold",
+    params={"threshold": Param(0.0), "default_value": Param(0.0)},
+    keras_builtin=True,
+    string_usable=False,
+    tensor_fn=lambda x, threshold=0.0, default_value=0.0: ops.where(
+        x > threshold, x, default_value * ops.ones_like(x)),
+)
+_add(
+    "softmax",
+    fn=keras.activations.softmax,
+    grad=None,
+    formula="e^x_i / sum_j e^x_j",
+    range=(0, 1),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Bridle 1990",
+    params=AXIS,
+    keras_builtin=True,
+    elementwise=False,
+)
+_add(
+    "log_softmax",
+    fn=keras.activations.log_softmax,
+    grad=None,
+    formula="x_i - logsumexp(x)",
+    range=(-INF, 0),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="log of softmax",
+    params=AXIS,
+    keras_builtin=True,
+    elementwise=False,
+)
+_add(
+    "sparsemax",
+    fn=keras.activations.sparsemax,
+    grad=None,
+    formula="Euclidean projection onto the simplex",
+    range=(0, 1),
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Martins & Astudillo 2016 -- **wrong in Keras 3.15** (keras-team/keras#23425: "
+        "rows need not sum to 1); use `sparsemax_exact`",
+    params=AXIS,
+    keras_builtin=True,
+    elementwise=False,
+)
+_add(
+    "glu",
+    fn=keras.activations.glu,
+    grad=None,
+    formula="a*sigmoid(b), [a, b] = split(x)",
+    range=REALS,
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Dauphin et al. 2017",
+    params=AXIS,
+    keras_builtin=True,
+    elementwise=False,
+)
 
 
 # ----------------------------------------------------------------------------
@@ -362,20 +700,59 @@ def _step_ste(x, threshold=0.0):
     return ops.stop_gradient(_step(x, threshold) - c) + c
 
 
-_add("binary_step", _step, lambda x, threshold=0.0: ops.zeros_like(x), "1 if x >= t else 0",
-     (0, 1), True, False, False, GLOROT, "Heaviside step; McCulloch & Pitts 1943",
-     params={"threshold": P(0.0)})
-_add("binary_step_ste", _step_ste,
-     lambda x, threshold=0.0: _ind(ops.abs(x - threshold) <= 1, x),
-     "1 if x >= t else 0 (straight-through gradient 1{|x-t|<=1})", (0, 1), True, False, False,
-     GLOROT, "Bengio et al. 2013; Hubara et al. 2016 (straight-through estimator)",
-     params={"threshold": P(0.0)}, surrogate_grad=True)
-_add("swish_x", lambda x, beta=1.0: x * sig(beta * x), _swish_grad, "x*sigmoid(beta*x)",
-     (-0.2785, INF), False, True, False, HE, "Ramachandran et al. 2017, Searching for Activation Functions",
-     params={"beta": P(1.0, ge=0.0)})
-_add("eswish", lambda x, beta=1.375: beta * (x * sig(x)),
-     lambda x, beta=1.375: beta * _swish_grad(x, 1.0), "beta*x*sigmoid(x)", (-0.3829, INF), False,
-     True, False, HE, "Alcaide 2018, E-swish", params={"beta": P(1.375, gt=0.0)})
+_add(
+    "binary_step",
+    fn=_step,
+    grad=lambda x, threshold=0.0: ops.zeros_like(x),
+    formula="1 if x >= t else 0",
+    range=(0, 1),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Heaviside step; McCulloch & Pitts 1943",
+    params={"threshold": Param(0.0)},
+)
+_add(
+    "binary_step_ste",
+    fn=_step_ste,
+    grad=lambda x, threshold=0.0: _ind(ops.abs(x - threshold) <= 1, x),
+    formula="1 if x >= t else 0 (straight-through gradient 1{|x-t|<=1})",
+    range=(0, 1),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Bengio et al. 2013; Hubara et al. 2016 (straight-through estimator)",
+    params={"threshold": Param(0.0)},
+    surrogate_grad=True,
+)
+_add(
+    "swish_x",
+    fn=lambda x, beta=1.0: x * sig(beta * x),
+    grad=_swish_grad,
+    formula="x*sigmoid(beta*x)",
+    range=(-0.2785, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Ramachandran et al. 2017, Searching for Activation Functions",
+    params={"beta": Param(1.0, ge=0.0)},
+)
+_add(
+    "eswish",
+    fn=lambda x, beta=1.375: beta * (x * sig(x)),
+    grad=lambda x, beta=1.375: beta * _swish_grad(x, 1.0),
+    formula="beta*x*sigmoid(x)",
+    range=(-0.3829, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Alcaide 2018, E-swish",
+    params={"beta": Param(1.375, gt=0.0)},
+)
 
 
 def _gelu_tanh(x):
@@ -384,23 +761,69 @@ def _gelu_tanh(x):
     return x * sig(2.0 * _C_GELU * (x + 0.044715 * x * x * x))
 
 
-_add("gelu_tanh", _gelu_tanh, _gelu_tanh_grad,
-     "x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715x^3)))", (-0.1701, INF), False, True, False, HE,
-     "Hendrycks & Gimpel 2016 (tanh approximation)")
-_add("quick_gelu", lambda x: x * sig(1.702 * x), lambda x: _swish_grad(x, 1.702),
-     "x*sigmoid(1.702x)", (-0.164, INF), False, True, False, HE,
-     "Hendrycks & Gimpel 2016; Radford et al. 2021 (CLIP)")
-_add("lisht", lambda x: x * ops.tanh(x), lambda x: ops.tanh(x) + x * _dtanh(x), "x*tanh(x)",
-     (0, INF), False, True, False, HE, "Roy et al. 2019, LiSHT")
-_add("isru", lambda x, alpha=1.0: _x_over_sqrt(x, alpha),
-     lambda x, alpha=1.0: ops.power(ops.rsqrt(1.0 + alpha * x * x), 3.0),
-     "x/sqrt(1 + a*x^2)", (-1, 1), True, True, True, GLOROT,
-     "Carlile et al. 2017, ISRLU", params={"alpha": P(1.0, gt=0.0)})
-_add("isrlu", lambda x, alpha=1.0: ops.where(x >= 0, x, _x_over_sqrt(_neg(x), alpha)),
-     lambda x, alpha=1.0: ops.where(x >= 0, ops.ones_like(x),
-                                    ops.power(ops.rsqrt(1.0 + alpha * ops.square(_neg(x))), 3.0)),
-     "x if x >= 0 else x/sqrt(1 + a*x^2)", (-1, INF), True, True, True, HE,
-     "Carlile et al. 2017, ISRLU", params={"alpha": P(1.0, gt=0.0)})
+_add(
+    "gelu_tanh",
+    fn=_gelu_tanh,
+    grad=_gelu_tanh_grad,
+    formula="x/2*(1 + tanh(sqrt(2/pi)*(x + 0.044715x^3)))",
+    range=(-0.1701, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Hendrycks & Gimpel 2016 (tanh approximation)",
+)
+_add(
+    "quick_gelu",
+    fn=lambda x: x * sig(1.702 * x),
+    grad=lambda x: _swish_grad(x, 1.702),
+    formula="x*sigmoid(1.702x)",
+    range=(-0.164, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Hendrycks & Gimpel 2016; Radford et al. 2021 (CLIP)",
+)
+_add(
+    "lisht",
+    fn=lambda x: x * ops.tanh(x),
+    grad=lambda x: ops.tanh(x) + x * _dtanh(x),
+    formula="x*tanh(x)",
+    range=(0, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Roy et al. 2019, LiSHT",
+)
+_add(
+    "isru",
+    fn=lambda x, alpha=1.0: _x_over_sqrt(x, alpha),
+    grad=lambda x, alpha=1.0: ops.power(ops.rsqrt(1.0 + alpha * x * x), 3.0),
+    formula="x/sqrt(1 + a*x^2)",
+    range=(-1, 1),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GLOROT,
+    reference="Carlile et al. 2017, ISRLU",
+    params={"alpha": Param(1.0, gt=0.0)},
+)
+_add(
+    "isrlu",
+    fn=lambda x, alpha=1.0: ops.where(x >= 0, x, _x_over_sqrt(_neg(x), alpha)),
+    grad=lambda x, alpha=1.0: ops.where(x >= 0, ops.ones_like(x),
+        ops.power(ops.rsqrt(1.0 + alpha * ops.square(_neg(x))), 3.0)),
+    formula="x if x >= 0 else x/sqrt(1 + a*x^2)",
+    range=(-1, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=HE,
+    reference="Carlile et al. 2017, ISRLU",
+    params={"alpha": Param(1.0, gt=0.0)},
+)
 
 
 def _sqnl(x):
@@ -408,9 +831,18 @@ def _sqnl(x):
     return c - c * ops.abs(c) * 0.25
 
 
-_add("sqnl", _sqnl, lambda x: 1.0 - 0.5 * ops.abs(ops.clip(x, -2.0, 2.0)),
-     "x -/+ x^2/4 on [-2, 2], clipped to +-1 outside", (-1, 1), True, True, True, GLOROT,
-     "Wuraola & Patel 2018, SQNL")
+_add(
+    "sqnl",
+    fn=_sqnl,
+    grad=lambda x: 1.0 - 0.5 * ops.abs(ops.clip(x, -2.0, 2.0)),
+    formula="x -/+ x^2/4 on [-2, 2], clipped to +-1 outside",
+    range=(-1, 1),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GLOROT,
+    reference="Wuraola & Patel 2018, SQNL",
+)
 
 
 def _bent_identity(x):
@@ -422,25 +854,50 @@ def _bent_identity(x):
     return x + 0.5 * (x / (r + 1.0)) * x
 
 
-_add("bent_identity", _bent_identity,
-     lambda x: 1.0 + 0.5 * _x_over_sqrt(x), "(sqrt(x^2 + 1) - 1)/2 + x", R, True,
-     True, False, GAIN, "bent identity (Echo)")
-_add("elish", lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * sig(x),
-     lambda x: ops.where(x >= 0, _swish_grad(x, 1.0),
-                         ops.exp(_neg(x)) * sig(x) + ops.expm1(_neg(x)) * _dsig(x)),
-     "x*sigmoid(x) if x >= 0 else (e^x - 1)*sigmoid(x)", (-0.1716, INF), False, True, False, HE,
-     "Basirat & Roth 2018, ELiSH")
+_add(
+    "bent_identity",
+    fn=_bent_identity,
+    grad=lambda x: 1.0 + 0.5 * _x_over_sqrt(x),
+    formula="(sqrt(x^2 + 1) - 1)/2 + x",
+    range=REALS,
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=GAIN,
+    reference="bent identity (Echo)",
+)
+_add(
+    "elish",
+    fn=lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * sig(x),
+    grad=lambda x: ops.where(x >= 0, _swish_grad(x, 1.0),
+        ops.exp(_neg(x)) * sig(x) + ops.expm1(_neg(x)) * _dsig(x)),
+    formula="x*sigmoid(x) if x >= 0 else (e^x - 1)*sigmoid(x)",
+    range=(-0.1716, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Basirat & Roth 2018, ELiSH",
+)
 
 
 def _hsig01(x):
     return ops.clip((x + 1.0) * 0.5, 0.0, 1.0)
 
 
-_add("hard_elish", lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * _hsig01(x),
-     lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * 0.5 * _ind(ops.abs(x) < 1, x)
-     + ops.where(x >= 0, ops.ones_like(x), ops.exp(_neg(x))) * _hsig01(x),
-     "x*hs(x) if x >= 0 else (e^x - 1)*hs(x), hs = clip((x+1)/2, 0, 1)", (-0.0997, INF), False,
-     False, False, HE, "Basirat & Roth 2018, HardELiSH")
+_add(
+    "hard_elish",
+    fn=lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * _hsig01(x),
+    grad=lambda x: ops.where(x >= 0, x, ops.expm1(_neg(x))) * 0.5 * _ind(ops.abs(x) < 1, x)
+        + ops.where(x >= 0, ops.ones_like(x), ops.exp(_neg(x))) * _hsig01(x),
+    formula="x*hs(x) if x >= 0 else (e^x - 1)*hs(x), hs = clip((x+1)/2, 0, 1)",
+    range=(-0.0997, INF),
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Basirat & Roth 2018, HardELiSH",
+)
 
 
 def _soft_clipping(x, alpha=0.5):
@@ -452,10 +909,19 @@ def _soft_clipping(x, alpha=0.5):
     return ops.where(x >= 0.5, hi, lo) / alpha
 
 
-_add("soft_clipping", _soft_clipping,
-     lambda x, alpha=0.5: sig(alpha * x) - sig(alpha * (x - 1.0)),
-     "log((1 + e^(a*x))/(1 + e^(a*(x-1))))/a", (0, 1), True, True, False, GLOROT,
-     "Klimek & Perelstein 2018, soft clipping", params={"alpha": P(0.5, gt=0.0)})
+_add(
+    "soft_clipping",
+    fn=_soft_clipping,
+    grad=lambda x, alpha=0.5: sig(alpha * x) - sig(alpha * (x - 1.0)),
+    formula="log((1 + e^(a*x))/(1 + e^(a*(x-1))))/a",
+    range=(0, 1),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Klimek & Perelstein 2018, soft clipping",
+    params={"alpha": Param(0.5, gt=0.0)},
+)
 
 
 def _aria2(x, alpha=1.5, beta=0.5):
@@ -466,21 +932,58 @@ def _aria2_grad(x, alpha=1.5, beta=0.5):
     return ops.exp(-alpha * ops.softplus(-beta * x)) * (1.0 + alpha * beta * x * sig(-beta * x))
 
 
-_add("aria2", _aria2, _aria2_grad, "x*sigmoid(beta*x)^alpha", (-0.2800, INF), False, True, False, HE,
-     "Patwardhan et al. 2019, ARiA (Richard's curve)",
-     params={"alpha": P(1.5, gt=0.0), "beta": P(0.5, gt=0.0)})
-_add("fts", lambda x, T=-0.2: relu(x) * sig(x) + T,
-     lambda x, T=-0.2: _ind(x >= 0, x) * _swish_grad(x, 1.0),
-     "x*sigmoid(x) + T if x >= 0 else T", (-0.2, INF), True, False, False, HE,
-     "Chieng et al. 2018, Flatten-T Swish", params={"T": P(-0.2, le=0.0)})
-_add("nlrelu", lambda x, beta=1.0: ops.log1p(beta * relu(x)),
-     lambda x, beta=1.0: _ind(x > 0, x) * beta / (1.0 + beta * relu(x)), "log(1 + beta*relu(x))",
-     (0, INF), True, False, False, HE, "Liu et al. 2019, Natural-Logarithm ReLU",
-     params={"beta": P(1.0, gt=0.0)})
-_add("sine_relu", lambda x, epsilon=0.0025: ops.where(x > 0, x, epsilon * (ops.sin(x) - ops.cos(x))),
-     lambda x, epsilon=0.0025: ops.where(x > 0, ops.ones_like(x), epsilon * (ops.cos(x) + ops.sin(x))),
-     "x if x > 0 else eps*(sin x - cos x)", (-0.003536, INF), False, False, False, HE,
-     "Rodrigues 2018, SineReLU (keras-contrib)", params={"epsilon": P(0.0025, ge=0.0)})
+_add(
+    "aria2",
+    fn=_aria2,
+    grad=_aria2_grad,
+    formula="x*sigmoid(beta*x)^alpha",
+    range=(-0.2800, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Patwardhan et al. 2019, ARiA (Richard's curve)",
+    params={"alpha": Param(1.5, gt=0.0), "beta": Param(0.5, gt=0.0)},
+)
+_add(
+    "fts",
+    fn=lambda x, T=-0.2: relu(x) * sig(x) + T,
+    grad=lambda x, T=-0.2: _ind(x >= 0, x) * _swish_grad(x, 1.0),
+    formula="x*sigmoid(x) + T if x >= 0 else T",
+    range=(-0.2, INF),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Chieng et al. 2018, Flatten-T Swish",
+    params={"T": Param(-0.2, le=0.0)},
+)
+_add(
+    "nlrelu",
+    fn=lambda x, beta=1.0: ops.log1p(beta * relu(x)),
+    grad=lambda x, beta=1.0: _ind(x > 0, x) * beta / (1.0 + beta * relu(x)),
+    formula="log(1 + beta*relu(x))",
+    range=(0, INF),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Liu et al. 2019, Natural-Logarithm ReLU",
+    params={"beta": Param(1.0, gt=0.0)},
+)
+_add(
+    "sine_relu",
+    fn=lambda x, epsilon=0.0025: ops.where(x > 0, x, epsilon * (ops.sin(x) - ops.cos(x))),
+    grad=lambda x, epsilon=0.0025: ops.where(x > 0, ops.ones_like(x), epsilon * (ops.cos(x) + ops.sin(x))),
+    formula="x if x > 0 else eps*(sin x - cos x)",
+    range=(-0.003536, INF),
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Rodrigues 2018, SineReLU (keras-contrib)",
+    params={"epsilon": Param(0.0025, ge=0.0)},
+)
 
 
 def _sparsemax(x, axis=-1):
@@ -525,18 +1028,47 @@ def _softexp_grad(x, alpha=0.0):
     return ops.where(alpha > 0, pos, ops.where(alpha < 0, neg, ops.ones_like(x)))
 
 
-_add("soft_exponential", _softexp, _softexp_grad,
-     "-log(1 - a(x + a))/a if a < 0; x if a = 0; (e^(ax) - 1)/a + a if a > 0", R, True, True,
-     False, GAIN, "Godfrey & Gashler 2015, soft exponential", params={"alpha": P(0.0)})
-_add("sparsemax_exact", _sparsemax, None,
-     "Euclidean projection onto the simplex (sorted-threshold algorithm)", (0, 1), False, False,
-     False, GLOROT, "Martins & Astudillo 2016, arXiv:1602.02068 (a correct sparsemax: Keras "
-     "3.15's is not)", params=AXIS, elementwise=False)
-_add("snake", lambda x, alpha=1.0: x + ops.square(ops.sin(alpha * x)) / alpha,
-     lambda x, alpha=1.0: 1.0 + 2.0 * ops.sin(alpha * x) * ops.cos(alpha * x),  # 2ax may overflow
-     "x + sin^2(a*x)/a", R, True, True,
-     False, HE, "Ziyin et al. 2020, Neural networks fail to learn periodic functions",
-     params={"alpha": P(1.0, gt=0.0)})
+_add(
+    "soft_exponential",
+    fn=_softexp,
+    grad=_softexp_grad,
+    formula="-log(1 - a(x + a))/a if a < 0; x if a = 0; (e^(ax) - 1)/a + a if a > 0",
+    range=REALS,
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=GAIN,
+    reference="Godfrey & Gashler 2015, soft exponential",
+    params={"alpha": Param(0.0)},
+)
+_add(
+    "sparsemax_exact",
+    fn=_sparsemax,
+    grad=None,
+    formula="Euclidean projection onto the simplex (sorted-threshold algorithm)",
+    range=(0, 1),
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Martins & Astudillo 2016, arXiv:1602.02068 (a correct sparsemax: Keras "
+        "3.15's is not)",
+    params=AXIS,
+    elementwise=False,
+)
+_add(
+    "snake",
+    fn=lambda x, alpha=1.0: x + ops.square(ops.sin(alpha * x)) / alpha,
+    grad=lambda x, alpha=1.0: 1.0 + 2.0 * ops.sin(alpha * x) * ops.cos(alpha * x),
+    formula="x + sin^2(a*x)/a",
+    range=REALS,
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Ziyin et al. 2020, Neural networks fail to learn periodic functions",
+    params={"alpha": Param(1.0, gt=0.0)},
+)
 
 
 def _tanh_exp(x):
@@ -548,11 +1080,30 @@ def _tanh_exp_grad(x):
     return ops.tanh(e) + x * (e * _dtanh(e))  # e * sech^2(e) -> 0 before x * e overflows
 
 
-_add("tanh_exp", _tanh_exp, _tanh_exp_grad, "x*tanh(e^x)", (-0.3533, INF), False, True, False, HE,
-     "Liu & Di 2020, TanhExp")
-_add("logish", lambda x: x * ops.log1p(sig(x)),
-     lambda x: ops.log1p(sig(x)) + x * _dsig(x) / (1.0 + sig(x)), "x*log(1 + sigmoid(x))",
-     (-0.2528, INF), False, True, False, HE, "Zhu et al. 2021, Logish")
+_add(
+    "tanh_exp",
+    fn=_tanh_exp,
+    grad=_tanh_exp_grad,
+    formula="x*tanh(e^x)",
+    range=(-0.3533, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Liu & Di 2020, TanhExp",
+)
+_add(
+    "logish",
+    fn=lambda x: x * ops.log1p(sig(x)),
+    grad=lambda x: ops.log1p(sig(x)) + x * _dsig(x) / (1.0 + sig(x)),
+    formula="x*log(1 + sigmoid(x))",
+    range=(-0.2528, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Zhu et al. 2021, Logish",
+)
 
 
 def _smish_grad(x):
@@ -561,9 +1112,18 @@ def _smish_grad(x):
     return t + x * (1.0 - t * t) * s * (1.0 - s) / (1.0 + s)
 
 
-_add("smish", lambda x: x * ops.tanh(ops.log1p(sig(x))), _smish_grad,
-     "x*tanh(log(1 + sigmoid(x)))", (-0.25, INF), False, True, False, HE,
-     "Wang et al. 2022, Smish")
+_add(
+    "smish",
+    fn=lambda x: x * ops.tanh(ops.log1p(sig(x))),
+    grad=_smish_grad,
+    formula="x*tanh(log(1 + sigmoid(x)))",
+    range=(-0.25, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Wang et al. 2022, Smish",
+)
 
 
 def _serf_grad(x):
@@ -571,31 +1131,119 @@ def _serf_grad(x):
     return ops.erf(sp) + x * (ops.exp(-sp * sp) * sig(x) * (2.0 / math.sqrt(math.pi)))
 
 
-_add("serf", lambda x: x * ops.erf(ops.softplus(x)), _serf_grad, "x*erf(softplus(x))",
-     (-0.3485, INF), False, True, False, HE, "Nag & Bhattacharyya 2021, SERF")
-_add("gcu", lambda x: x * ops.cos(x), lambda x: ops.cos(x) - x * ops.sin(x), "x*cos(x)", R, False,
-     True, True, GAIN, "Noel et al. 2021, Growing Cosine Unit")
-_add("penalized_tanh", lambda x, a=0.25: ops.where(x > 0, ops.tanh(x), a * ops.tanh(x)),
-     lambda x, a=0.25: ops.where(x > 0, ops.ones_like(x), a * ops.ones_like(x)) * _dtanh(x),
-     "tanh(x) if x > 0 else a*tanh(x)", (-0.25, 1), True, False, False, GLOROT,
-     "Xu et al. 2016, Revise Saturated Activation Functions", params={"a": P(0.25, ge=0.0, le=1.0)})
-_add("softmin", lambda x, axis=-1: ops.softmax(-x, axis=axis), None, "e^-x_i / sum_j e^-x_j",
-     (0, 1), False, True, False, GLOROT, "torch.nn.Softmin", params=AXIS, elementwise=False)
-_add("squared_relu", lambda x: ops.square(relu(x)), lambda x: 2.0 * relu(x), "relu(x)^2",
-     (0, INF), True, True, False, HE, "So et al. 2021, Primer")
-_add("star_relu", lambda x, s=0.8944, b=-0.4472: s * ops.square(relu(x)) + b,
-     lambda x, s=0.8944, b=-0.4472: 2.0 * s * relu(x), "s*relu(x)^2 + b", (-0.4472, INF), True, True,
-     False, HE, "Yu et al. 2022, MetaFormer Baselines (StarReLU)",
-     params={"s": P(0.8944, gt=0.0), "b": P(-0.4472)})
-_add("sine", lambda x, w0=1.0: ops.sin(w0 * x), lambda x, w0=1.0: w0 * ops.cos(w0 * x),
-     "sin(w0*x)", (-1, 1), False, True, True, GAIN, "Sitzmann et al. 2020, SIREN",
-     params={"w0": P(1.0, gt=0.0)})
-_add("gaussian", lambda x: ops.exp(-x * x), lambda x: -2.0 * (x * ops.exp(-x * x)), "e^(-x^2)",
-     (0, 1), False, True, False, GAIN, "radial basis function")
-_add("hard_mish", lambda x: 0.5 * x * ops.clip(x + 2.0, 0.0, 2.0),
-     lambda x: 0.5 * ops.clip(x + 2.0, 0.0, 2.0) + 0.5 * x * _ind((x > -2) & (x < 0), x),
-     "x/2*clip(x + 2, 0, 2)", (-0.5, INF), False, False, False, HE,
-     "timm hard_mish (Misra 2019 approximation)")
+_add(
+    "serf",
+    fn=lambda x: x * ops.erf(ops.softplus(x)),
+    grad=_serf_grad,
+    formula="x*erf(softplus(x))",
+    range=(-0.3485, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Nag & Bhattacharyya 2021, SERF",
+)
+_add(
+    "gcu",
+    fn=lambda x: x * ops.cos(x),
+    grad=lambda x: ops.cos(x) - x * ops.sin(x),
+    formula="x*cos(x)",
+    range=REALS,
+    monotonic=False,
+    smooth=True,
+    zero_centred=True,
+    init=GAIN,
+    reference="Noel et al. 2021, Growing Cosine Unit",
+)
+_add(
+    "penalized_tanh",
+    fn=lambda x, a=0.25: ops.where(x > 0, ops.tanh(x), a * ops.tanh(x)),
+    grad=lambda x, a=0.25: ops.where(x > 0, ops.ones_like(x), a * ops.ones_like(x)) * _dtanh(x),
+    formula="tanh(x) if x > 0 else a*tanh(x)",
+    range=(-0.25, 1),
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Xu et al. 2016, Revise Saturated Activation Functions",
+    params={"a": Param(0.25, ge=0.0, le=1.0)},
+)
+_add(
+    "softmin",
+    fn=lambda x, axis=-1: ops.softmax(-x, axis=axis),
+    grad=None,
+    formula="e^-x_i / sum_j e^-x_j",
+    range=(0, 1),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="torch.nn.Softmin",
+    params=AXIS,
+    elementwise=False,
+)
+_add(
+    "squared_relu",
+    fn=lambda x: ops.square(relu(x)),
+    grad=lambda x: 2.0 * relu(x),
+    formula="relu(x)^2",
+    range=(0, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="So et al. 2021, Primer",
+)
+_add(
+    "star_relu",
+    fn=lambda x, s=0.8944, b=-0.4472: s * ops.square(relu(x)) + b,
+    grad=lambda x, s=0.8944, b=-0.4472: 2.0 * s * relu(x),
+    formula="s*relu(x)^2 + b",
+    range=(-0.4472, INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Yu et al. 2022, MetaFormer Baselines (StarReLU)",
+    params={"s": Param(0.8944, gt=0.0), "b": Param(-0.4472)},
+)
+_add(
+    "sine",
+    fn=lambda x, w0=1.0: ops.sin(w0 * x),
+    grad=lambda x, w0=1.0: w0 * ops.cos(w0 * x),
+    formula="sin(w0*x)",
+    range=(-1, 1),
+    monotonic=False,
+    smooth=True,
+    zero_centred=True,
+    init=GAIN,
+    reference="Sitzmann et al. 2020, SIREN",
+    params={"w0": Param(1.0, gt=0.0)},
+)
+_add(
+    "gaussian",
+    fn=lambda x: ops.exp(-x * x),
+    grad=lambda x: -2.0 * (x * ops.exp(-x * x)),
+    formula="e^(-x^2)",
+    range=(0, 1),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GAIN,
+    reference="radial basis function",
+)
+_add(
+    "hard_mish",
+    fn=lambda x: 0.5 * x * ops.clip(x + 2.0, 0.0, 2.0),
+    grad=lambda x: 0.5 * ops.clip(x + 2.0, 0.0, 2.0) + 0.5 * x * _ind((x > -2) & (x < 0), x),
+    formula="x/2*clip(x + 2, 0, 2)",
+    range=(-0.5, INF),
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="timm hard_mish (Misra 2019 approximation)",
+)
 
 
 def _rrelu_slope(lower=0.125, upper=1.0 / 3.0):
@@ -607,16 +1255,34 @@ def _rrelu_check(p):
         raise ValueError(f"rrelu: need lower <= upper, got {p['lower']} > {p['upper']}")
 
 
-_add("rrelu", lambda x, lower=0.125, upper=1.0 / 3.0: ops.where(x >= 0, x, _rrelu_slope(lower, upper) * x),
-     lambda x, lower=0.125, upper=1.0 / 3.0: ops.where(
-         x >= 0, ops.ones_like(x), _rrelu_slope(lower, upper) * ops.ones_like(x)),
-     "x if x >= 0 else (l+u)/2*x (inference form)", R, True, False, False, HE,
-     "Xu et al. 2015, Empirical Evaluation of Rectified Activations (RReLU)",
-     params={"lower": P(0.125, ge=0.0, le=1.0), "upper": P(1.0 / 3.0, ge=0.0, le=1.0)},
-     check=_rrelu_check)
-_add("mila", lambda x, beta=-0.25: x * ops.tanh(ops.softplus(x + beta)),
-     lambda x, beta=-0.25: _mish_like_grad(x, beta), "x*tanh(softplus(beta + x))",
-     (-0.2495, INF), False, True, False, HE, "Echo: Mila (mish with a shift)", params={"beta": P(-0.25)})
+_add(
+    "rrelu",
+    fn=lambda x, lower=0.125, upper=1.0 / 3.0: ops.where(x >= 0, x, _rrelu_slope(lower, upper) * x),
+    grad=lambda x, lower=0.125, upper=1.0 / 3.0: ops.where(
+        x >= 0, ops.ones_like(x), _rrelu_slope(lower, upper) * ops.ones_like(x)),
+    formula="x if x >= 0 else (l+u)/2*x (inference form)",
+    range=REALS,
+    monotonic=True,
+    smooth=False,
+    zero_centred=False,
+    init=HE,
+    reference="Xu et al. 2015, Empirical Evaluation of Rectified Activations (RReLU)",
+    params={"lower": Param(0.125, ge=0.0, le=1.0), "upper": Param(1.0 / 3.0, ge=0.0, le=1.0)},
+    check=_rrelu_check,
+)
+_add(
+    "mila",
+    fn=lambda x, beta=-0.25: x * ops.tanh(ops.softplus(x + beta)),
+    grad=lambda x, beta=-0.25: _mish_like_grad(x, beta),
+    formula="x*tanh(softplus(beta + x))",
+    range=(-0.2495, INF),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=HE,
+    reference="Echo: Mila (mish with a shift)",
+    params={"beta": Param(-0.25)},
+)
 
 
 def _gated(gate):
@@ -628,25 +1294,95 @@ def _gated(gate):
 
 
 # gelu = the exact (erf) GELU, as the catalogue's `gelu` (ops.gelu defaults to the tanh form)
-_add("geglu", _gated(lambda b: ops.gelu(b, approximate=False)), None,
-     "a*gelu(b), [a, b] = split(x, 2, axis=-1)", R, False, True, False, GAIN,
-     "Shazeer 2020, GLU Variants Improve Transformer", elementwise=False)
-_add("swiglu", _gated(ops.silu), None, "a*silu(b), [a, b] = split(x, 2, axis=-1)", R, False, True,
-     False, GAIN, "Shazeer 2020, GLU Variants Improve Transformer", elementwise=False)
-_add("reglu", _gated(ops.relu), None, "a*relu(b), [a, b] = split(x, 2, axis=-1)", R, False, False,
-     False, GAIN, "Shazeer 2020, GLU Variants Improve Transformer", elementwise=False)
+_add(
+    "geglu",
+    fn=_gated(lambda b: ops.gelu(b, approximate=False)),
+    grad=None,
+    formula="a*gelu(b), [a, b] = split(x, 2, axis=-1)",
+    range=REALS,
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GAIN,
+    reference="Shazeer 2020, GLU Variants Improve Transformer",
+    elementwise=False,
+)
+_add(
+    "swiglu",
+    fn=_gated(ops.silu),
+    grad=None,
+    formula="a*silu(b), [a, b] = split(x, 2, axis=-1)",
+    range=REALS,
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GAIN,
+    reference="Shazeer 2020, GLU Variants Improve Transformer",
+    elementwise=False,
+)
+_add(
+    "reglu",
+    fn=_gated(ops.relu),
+    grad=None,
+    formula="a*relu(b), [a, b] = split(x, 2, axis=-1)",
+    range=REALS,
+    monotonic=False,
+    smooth=False,
+    zero_centred=False,
+    init=GAIN,
+    reference="Shazeer 2020, GLU Variants Improve Transformer",
+    elementwise=False,
+)
 
-_add("arctan", ops.arctan, lambda x: 1.0 / (1.0 + x * x), "arctan(x)", (-math.pi / 2, math.pi / 2),
-     True, True, True, GLOROT, "inverse tangent (sigmoid-shaped, zero-centred)")
-_add("shifted_softplus", lambda x: ops.softplus(x) - math.log(2.0), lambda x: sig(x),
-     "log(1 + e^x) - log 2", (-math.log(2.0), INF), True, True, True, HE,
-     "Schütt et al. 2017, SchNet")
-_add("dsilu", lambda x: sig(x) * (1.0 + x * sig(-x)),  # 1 - sigmoid(x) = sigmoid(-x), no cancellation
-     lambda x: _dsig(x) * (2.0 + x * (1.0 - 2.0 * sig(x))), "sigmoid(x)*(1 + x*(1 - sigmoid(x)))",
-     (-0.0999, 1.0999), False, True, False, GLOROT, "Elfwing et al. 2017 (derivative of SiLU)")
-_add("weighted_tanh", lambda x, weight=1.0: ops.tanh(weight * x),
-     lambda x, weight=1.0: weight * _dtanh(weight * x), "tanh(w*x)", (-1, 1), True, True, True,
-     GLOROT, "Echo: weighted tanh", params={"weight": P(1.0, gt=0.0)})
+_add(
+    "arctan",
+    fn=ops.arctan,
+    grad=lambda x: 1.0 / (1.0 + x * x),
+    formula="arctan(x)",
+    range=(-math.pi / 2, math.pi / 2),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GLOROT,
+    reference="inverse tangent (sigmoid-shaped, zero-centred)",
+)
+_add(
+    "shifted_softplus",
+    fn=lambda x: ops.softplus(x) - math.log(2.0),
+    grad=lambda x: sig(x),
+    formula="log(1 + e^x) - log 2",
+    range=(-math.log(2.0), INF),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=HE,
+    reference="Schütt et al. 2017, SchNet",
+)
+_add(
+    "dsilu",
+    fn=lambda x: sig(x) * (1.0 + x * sig(-x)),
+    grad=lambda x: _dsig(x) * (2.0 + x * (1.0 - 2.0 * sig(x))),
+    formula="sigmoid(x)*(1 + x*(1 - sigmoid(x)))",
+    range=(-0.0999, 1.0999),
+    monotonic=False,
+    smooth=True,
+    zero_centred=False,
+    init=GLOROT,
+    reference="Elfwing et al. 2017 (derivative of SiLU)",
+)
+_add(
+    "weighted_tanh",
+    fn=lambda x, weight=1.0: ops.tanh(weight * x),
+    grad=lambda x, weight=1.0: weight * _dtanh(weight * x),
+    formula="tanh(w*x)",
+    range=(-1, 1),
+    monotonic=True,
+    smooth=True,
+    zero_centred=True,
+    init=GLOROT,
+    reference="Echo: weighted tanh",
+    params={"weight": Param(1.0, gt=0.0)},
+)
 
 
 #: The "classic dozen" (PReLU is the learnable layer keras_acts.layers.PReLU).

@@ -132,3 +132,33 @@ def test_layers_refuse_arguments_they_cannot_honour(cls, kw):
         getattr(layers, cls)(no_such_argument=1)
     layer = getattr(layers, cls)()  # and their configs still round-trip
     assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def _defaults(fn):
+    import inspect
+
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    return {k: p.default for k, p in list(sig.parameters.items())[1:]}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_parameter_defaults_are_stated_once(name):
+    """Every function of an entry (formula, derivative, tensor form) has the defaults of its
+    ``params`` -- the catalogue's single statement of them."""
+    e = CATALOGUE[name]
+    want = e.defaults
+    for role in ("fn", "grad", "tensor_fn"):
+        fn = getattr(e, role)
+        if fn is None or (role == "fn" and e.keras_builtin):
+            continue  # Keras's own function: its signature is Keras's
+        got = _defaults(fn)
+        if got is None:
+            continue
+        import inspect
+
+        assert set(got) == set(want), (role, sorted(got), sorted(want))
+        stated = {k: v for k, v in got.items() if v is not inspect.Parameter.empty}
+        assert stated == {k: want[k] for k in stated}, (role, stated, want)
