@@ -181,9 +181,9 @@ def header_lines(title, backend, desc, versions, la_start, la_end=None, extra=()
 
 
 def md_table(headers, rows):
-    out = ["| " + " | ".join(headers) + " |",
-           "|" + "|".join("---" if i == 0 else "--:" for i in range(len(headers))) + "|"]
-    return out + ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    from keras_acts.docs import cell, markdown_table
+
+    return markdown_table(headers, [[cell(c) for c in r] for r in rows]).rstrip("\n").split("\n")
 
 
 def text_table(headers, rows) -> str:

@@ -24,12 +24,35 @@ def _yn(b: bool) -> str:
     return "✓" if b else "·"
 
 
+def markdown_table(headers, rows, align=None) -> str:
+    """The one Markdown table builder of keras-acts and its recipes.
+
+    ``align``: one character per column, ``l`` (left, ``---``), ``r`` (right, ``--:``) or
+    ``c`` (centre, ``:-:``); default: the first column left, the others right. Cells are
+    ``str()``-ed as given (escape ``|`` inside cells with ``cell``)."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    if len(align) != len(headers):
+        raise ValueError("markdown_table: one align character per column")
+    rule = {"l": "---", "r": "--:", "c": ":-:"}
+    out = ["| " + " | ".join(map(str, headers)) + " |",
+           "|" + "|".join(rule[a] for a in align) + "|"]
+    for r in rows:
+        if len(r) != len(headers):
+            raise ValueError(f"markdown_table: a row has {len(r)} cells, the header {len(headers)}")
+        out.append("| " + " | ".join(map(str, r)) + " |")
+    return "\n".join(out) + "\n"
+
+
+def cell(text) -> str:
+    """A table cell: ``|`` escaped."""
+    return str(text).replace("|", "\\|")
+
+
 def catalogue_table() -> str:
     """One Markdown row per catalogue entry, generated from the catalogue."""
-    rows = [
-        "| name | f(x) | parameters (default) | range | mono | smooth | zero-c. | init | source |",
-        "|---|---|---|---|:-:|:-:|:-:|---|---|",
-    ]
+    headers = ["name", "f(x)", "parameters (default)", "range", "mono", "smooth", "zero-c.",
+               "init", "source"]
+    rows = []
     for name in sorted(CATALOGUE):
         e = CATALOGUE[name]
         params = ", ".join(f"{k}={p.default!r}" for k, p in e.params.items()) or ""
@@ -37,9 +60,7 @@ def catalogue_table() -> str:
         source = "Keras built-in" if e.keras_builtin else "keras-acts"
         if e.alias_of:
             source += f" (alias of {e.alias_of})"
-        formula = e.formula.replace("|", "\\|")
-        rows.append(
-            f"| `{name}` | {formula} | {params} | [{_num(lo)}, {_num(hi)}] | {_yn(e.monotonic)} "
-            f"| {_yn(e.smooth)} | {_yn(e.zero_centred)} | {INIT_RULE[e.init]} | {source}; {e.reference} |"
-        )
-    return "\n".join(rows) + "\n"
+        rows.append([f"`{name}`", cell(e.formula), params, f"[{_num(lo)}, {_num(hi)}]",
+                     _yn(e.monotonic), _yn(e.smooth), _yn(e.zero_centred), INIT_RULE[e.init],
+                     f"{source}; {e.reference}"])
+    return markdown_table(headers, rows, "llllcccll")

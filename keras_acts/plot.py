@@ -285,19 +285,16 @@ def _init_text(name: str) -> str:
 
 def properties_table(names: Iterable[str] | None = None) -> str:
     """Markdown table of range, monotonic, smooth, zero-centred and recommended init."""
-    rows = [
-        "| name | f(x) | range | monotonic | smooth | zero-centred | recommended init |",
-        "|---|---|---|:-:|:-:|:-:|---|",
-    ]
+    from .docs import cell, markdown_table
+
+    rows = []
     for name in _names(names):
         e = CATALOGUE[name]
         lo, hi = e.range
-        formula = e.formula.replace("|", "\\|")
-        rows.append(
-            f"| `{name}` | {formula} | [{_num(lo)}, {_num(hi)}] | {_yn(e.monotonic)} "
-            f"| {_yn(e.smooth)} | {_yn(e.zero_centred)} | {_init_text(name)} |"
-        )
-    return "\n".join(rows) + "\n"
+        rows.append([f"`{name}`", cell(e.formula), f"[{_num(lo)}, {_num(hi)}]", _yn(e.monotonic),
+                     _yn(e.smooth), _yn(e.zero_centred), _init_text(name)])
+    return markdown_table(["name", "f(x)", "range", "monotonic", "smooth", "zero-centred",
+                           "recommended init"], rows, "lllcccl")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -371,12 +371,13 @@ def _load_cached(name, npz, source):
 
 
 def _save_cached(ds, npz):
-    tmp = npz.with_name(f".{npz.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, x_train=ds.x_train, y_train=ds.y_train.astype(np.uint8),
-                 x_test=ds.x_test, y_test=ds.y_test.astype(np.uint8))
-    npz.with_name(npz.name + ".sha256").write_text(f"{_sha256(tmp)}  {npz.name}\n")
-    os.replace(tmp, npz)
+    from .runs import atomic_path
+
+    with atomic_path(npz) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, x_train=ds.x_train, y_train=ds.y_train.astype(np.uint8),
+                     x_test=ds.x_test, y_test=ds.y_test.astype(np.uint8))
+        npz.with_name(npz.name + ".sha256").write_text(f"{_sha256(tmp)}  {npz.name}\n")
 
 
 def _npm_fetch(npm, spec, prefix, md5s, dest):

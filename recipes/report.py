@@ -111,10 +111,10 @@ def _figure(width, height):
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    from .runs import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
     return path
 
 
@@ -292,9 +292,7 @@ def results_table(rows) -> str:
                  "p (Holm)", "verdict"]
     head += (["test MAE", "test MSE"] if reg else ["macro-F1 (%)", "test loss"]) + [
         "epochs to 99 %", "s/epoch", "ms/batch 256", "ms/sample", "params", "seeds"]
-    lines = ["| " + " | ".join(head) + " |",
-             "|" + "|".join("--:" if h not in ("activation", "verdict") else "---"
-                            for h in head) + "|"]
+    table = []
     for i, r in enumerate(rows, 1):
         div = f" ({r['diverged_runs']} diverged)" if r.get("diverged_runs") else ""
         cells = [str(i), f"`{r.get('activation')}`{div}",
@@ -318,7 +316,11 @@ def results_table(rows) -> str:
                   _num(r.get("epochs_to_99pct"), 1), _num(r.get("train_seconds_per_epoch")),
                   _num(r.get("latency_ms_per_batch256")), _num(r.get("latency_ms_per_sample"), 3),
                   f"{params:,}" if isinstance(params, int) else "–", str(r.get("seeds", "–"))]
-        lines.append("| " + " | ".join(cells) + " |")
+        table.append(cells)
+    from keras_acts.docs import markdown_table
+
+    lines = [markdown_table(head, table, "".join("l" if h in ("activation", "verdict") else "r"
+                                                 for h in head)).rstrip("\n")]
     notes = [r["verdict_note"] for r in rows if r.get("verdict_note")]
     if paired or notes:
         lines.append("")
@@ -394,21 +396,21 @@ def _finite(v):
 
 
 def _diag_table(order, diag) -> str:
-    lines = ["| activation | grad ratio first/last, start | grad ratio, end | dead % start "
-             "| dead % end | saturated % start | saturated % end | probe cost (s) |",
-             "|---|--:|--:|--:|--:|--:|--:|--:|"]
+    from keras_acts.docs import markdown_table
+
+    head = ["activation", "grad ratio first/last, start", "grad ratio, end", "dead % start",
+            "dead % end", "saturated % start", "saturated % end", "probe cost (s)"]
+    rows = []
     for n in order:
         d = diag.get(n)
         if not d:
-            lines.append(f"| `{n}` | – | – | – | – | – | – | – |")
+            rows.append([f"`{n}`"] + ["–"] * 7)
             continue
-        cost = "–" if d["time_s"] is None else f"{d['time_s']:.3f}"
-        lines.append(
-            f"| `{n}` | {_sci(d['grad_norm_ratio_start'])} | {_sci(d['grad_norm_ratio_end'])} "
-            f"| {_pct(d['dead_fraction_start'])} | {_pct(d['dead_fraction_end'])} "
-            f"| {_pct(d['saturated_fraction_start'])} | {_pct(d['saturated_fraction_end'])} "
-            f"| {cost} |")
-    return "\n".join(lines) + "\n"
+        rows.append([f"`{n}`", _sci(d["grad_norm_ratio_start"]), _sci(d["grad_norm_ratio_end"]),
+                     _pct(d["dead_fraction_start"]), _pct(d["dead_fraction_end"]),
+                     _pct(d["saturated_fraction_start"]), _pct(d["saturated_fraction_end"]),
+                     "–" if d["time_s"] is None else f"{d['time_s']:.3f}"])
+    return markdown_table(head, rows)
 
 
 def _catalogue_names(order) -> tuple[list[str], list[str]]:
@@ -553,10 +555,9 @@ def write_report(out_dir, *, gallery: bool = True) -> Path:
         md.append("\nNot in the catalogue (learnable layers or custom): "
                   + ", ".join(f"`{o}`" for o in other) + ".\n")
 
-    text = "\n".join(md)
-    tmp = out / f".report.{os.getpid()}.tmp.md"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out / "report.md")
+    from .runs import write_atomic
+
+    write_atomic(out / "report.md", "\n".join(md))
     return out / "report.md"
 
 

@@ -7,6 +7,7 @@ half-written record and ``--resume`` can trust every file it finds.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GridError", "RESULT_KEYS", "write_atomic", "write_json", "run_path", "model_path",
+__all__ = ["GridError", "RESULT_KEYS", "atomic_path", "write_atomic", "write_json", "run_path", "model_path",
            "load_run", "config_key"]
 
 #: config keys whose change makes finished runs incomparable (checked on --resume)
@@ -56,16 +57,28 @@ def _nan_to_none(o):
     return o
 
 
-def write_atomic(path: Path, text: str):
-    """Write to a temporary file next to ``path``, fsync, then ``os.replace``."""
+@contextlib.contextmanager
+def atomic_path(path: Path):
+    """A temporary path next to ``path`` to write to; on success it replaces ``path`` in one
+    step (``os.replace``), on an error it is removed. The one atomic-write helper: text,
+    figures, arrays and models all go through it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_atomic(path: Path, text: str):
+    """Write ``text`` (UTF-8) atomically, fsync'ed before the rename."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def write_json(path: Path, obj):

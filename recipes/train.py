@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .runs import _json_default, config_key, model_path
+from .runs import _json_default, atomic_path, config_key, model_path
 
 __all__ = ["train_one", "predict_proba", "one_cycle", "macro_f1", "epochs_to_fraction",
            "setup_runtime"]
@@ -382,11 +382,9 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     mpath = None
     if cfg.get("save_models", True):
         mpath = model_path(cfg, act_slug, seed)
-        mpath.parent.mkdir(parents=True, exist_ok=True)
-        tmp = mpath.with_name(f".{mpath.stem}.{os.getpid()}.tmp.keras")
         t = time.perf_counter()
-        model.save(tmp)
-        os.replace(tmp, mpath)
+        with atomic_path(mpath) as tmp:
+            model.save(tmp)
         phases["save"] = time.perf_counter() - t
     diag_hist = None
     if diag is not None:

@@ -195,17 +195,17 @@ def markdown(rows, args, source) -> str:
         f"Gradient norms: `keras_acts.diagnostics.GradientFlow` on a {args.probe_size}-sample "
         "probe batch. *ratio* = ‖∂L/∂W‖ of the first hidden layer / that of the output layer: "
         "≪ 1 means the gradient vanishes on its way to the input.\n",
-        "| init | activation | ratio first/last, init | ratio, trained | ‖∂L/∂W₁‖, init "
-        "| dead %, init → trained | saturated %, init → trained | test acc. % |",
-        "|---|---|--:|--:|--:|--:|--:|--:|",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['init']} | `{r['activation']}` | {_sci(r['ratio_start'])} "
-            f"| {_sci(r['ratio_end'])} | {_sci(r['first_start'])} "
-            f"| {_pct(r['dead_start'])} → {_pct(r['dead_end'])} "
-            f"| {_pct(r['saturated_start'])} → {_pct(r['saturated_end'])} "
-            f"| {100 * r['test_accuracy']:.1f}{' (diverged)' if r['diverged'] else ''} |")
+    from keras_acts.docs import markdown_table
+
+    lines.append(markdown_table(
+        ["init", "activation", "ratio first/last, init", "ratio, trained", "‖∂L/∂W₁‖, init",
+         "dead %, init → trained", "saturated %, init → trained", "test acc. %"],
+        [[r["init"], f"`{r['activation']}`", _sci(r["ratio_start"]), _sci(r["ratio_end"]),
+          _sci(r["first_start"]), f"{_pct(r['dead_start'])} → {_pct(r['dead_end'])}",
+          f"{_pct(r['saturated_start'])} → {_pct(r['saturated_end'])}",
+          f"{100 * r['test_accuracy']:.1f}{' (diverged)' if r['diverged'] else ''}"]
+         for r in rows], "ll" + "r" * 6).rstrip("\n"))
     inits = sorted({r["init"] for r in rows})
     lines.append("")
     if "recommended" in inits:

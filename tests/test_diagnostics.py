@@ -33,6 +33,7 @@ def _measure(model, x, y, loss="mse", **kw):
 
 
 def test_forced_dead_relu_layer_is_100_percent_dead():
+    keras.utils.set_random_seed(1)  # unseeded kernels left an 'alive' unit dead now and then
     x = RNG.random((32, 5)).astype("float32")
     y = RNG.random((32, 1)).astype("float32")
     inp = keras.Input((5,))
