@@ -157,8 +157,9 @@ def finalize(cfg: dict, stream=None) -> list[dict]:
                   "paired t-test; p_value_holm: Holm over the grid's non-baseline activations; "
                   "verdict at alpha 0.05; seeds_needed: 80 % power at the observed difference"})
     opts = ", ".join(f"{k}={v}" for k, v in cfg["model_options"].items())
-    sizes = (f"{cfg['n_train']} training / {cfg['n_test']} test images, " if cfg.get("n_train")
-             else "")
+    seen = _read_config(out)
+    sizes = (f"{seen['n_train']} training / {seen['n_test']} test images, "
+             if seen.get("n_train") else "")
     title = (f"# {cfg['dataset']} / {cfg['model']}: activation comparison\n\n"
              f"Model `{cfg['model']}` ({opts}); {sizes}"
              f"{cfg['epochs']} epochs, batch {cfg['batch_size']}, {cfg['optimizer']} lr {cfg['lr']} "
@@ -188,3 +189,13 @@ def finalize(cfg: dict, stream=None) -> list[dict]:
         print(line, file=stream)
     print(f"results: {out / 'results.md'} (also .csv, .json)", file=stream)
     return rows
+
+
+def _read_config(out: Path) -> dict:
+    """The grid's ``config.json`` (with what the run found: data sizes, chosen settings)."""
+    import json
+
+    try:
+        return json.loads((Path(out) / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}

@@ -289,7 +289,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     started = _dt.datetime.now().isoformat(timespec="seconds")
     t_run = time.perf_counter()
     keras.backend.clear_session()  # also resets the global dtype policy: set it again
-    policy = cfg.get("dtype_policy") or dtype_policy(cfg)
+    policy = dtype_policy(cfg)
     keras.mixed_precision.set_dtype_policy(policy)
     keras.utils.set_random_seed(seed)
     with warnings.catch_warnings():
@@ -419,8 +419,9 @@ def setup_runtime(cfg):
         enable = getattr(tf.config.experimental, "enable_op_determinism", None)
         if enable is not None:
             enable()
-    cfg["dtype_policy"] = dtype_policy(cfg)
-    keras.mixed_precision.set_dtype_policy(cfg["dtype_policy"])
+    policy = dtype_policy(cfg)
+    keras.mixed_precision.set_dtype_policy(policy)
+    return policy
 
 
 def dtype_policy(cfg) -> str:

@@ -336,8 +336,9 @@ def test_diagnostics_recorded_when_available(tmp_path):
 
 def test_mixed_precision_policy_is_applied(tmp_path):
     cfg = tiny_cfg(tmp_path, mixed_precision=True, device="cpu")
-    compare.setup_runtime(cfg)
-    assert cfg["dtype_policy"] == "mixed_bfloat16"  # CPU: bfloat16
+    before = dict(cfg)
+    assert compare.setup_runtime(cfg) == "mixed_bfloat16"  # CPU: bfloat16
+    assert cfg == before  # run state is not written into the config
     rec = compare.train_one(cfg, "prelu", 0, tiny_data(cfg))
     assert rec["dtype_policy"] == "mixed_bfloat16"
     assert math.isfinite(rec["metrics"]["test_loss"])
