@@ -54,6 +54,9 @@ found) and ``config`` (the settings and these definitions).
 
 ``tensorboard_dir=``: also write every number as a TensorBoard scalar (``tf.summary``); only on
 the TensorFlow backend with TensorFlow installed, skipped with a warning otherwise.
+
+Why one long module: one callback (``GradientFlow``) and the per-backend gradient probes,
+dead/saturated-unit measures and summaries it needs; nothing here is used without it.
 """
 
 from __future__ import annotations

@@ -30,6 +30,10 @@ stateless call (e.g. ``model.stateless_call`` under ``jax.jit`` with a state
 list taken before the layer existed), and being called from inside another
 layer's ``call`` that does not track them (e.g. a ``Lambda`` closing over the
 layer).
+
+Why one long module: the 15 learnable layers share one base class (weight creation, half
+precision, the untracked-call guards) and ``Learnable`` derives most of them from the
+catalogue; each layer is short, and they are read and tested together.
 """
 
 from __future__ import annotations
