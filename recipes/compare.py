@@ -145,6 +145,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     bar = tqdm(total=len(grid), initial=len(done), file=stream, unit="run", leave=False,
                dynamic_ncols=True, disable=not getattr(stream, "isatty", lambda: False)())
     w = len(str(len(grid)))
+    t_start = time.perf_counter()
     ran, skipped = [], sorted(done, key=str)
     try:
         for a, s, seed in grid:
@@ -157,12 +158,12 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
             bar.update()
             m = rec["metrics"]
             key = "test_rmse" if cfg.get("task") == "regression" else "test_accuracy"
-            eta = bar.format_dict
-            left = ((eta["total"] - eta["n"]) * eta["elapsed"] / max(1, len(ran)))
+            elapsed = time.perf_counter() - t_start  # (a disabled tqdm bar keeps no clock)
+            left = (len(grid) - len(done) - len(ran)) * elapsed / max(1, len(ran))
             bar.write(f"[{len(done) + len(ran):{w}d}/{len(grid)}] {a} seed {seed}  "
                       f"{key[5:]} {m[key]:.4f}  loss {m['test_loss']:.4f}  "
                       f"{rec['wall_seconds']:.1f} s" + ("  (diverged)" if m["diverged"] else "")
-                      + f" | elapsed {_fmt_time(eta['elapsed'])} | ETA {_fmt_time(left)}",
+                      + f" | elapsed {_fmt_time(elapsed)} | ETA {_fmt_time(left)}",
                       file=stream)
     except KeyboardInterrupt:
         bar.close()
