@@ -994,14 +994,17 @@ def _sparsemax(x, axis=-1):
     """Sparsemax (Martins & Astudillo 2016, arXiv:1602.02068): the Euclidean projection of
     each slice along ``axis`` onto the probability simplex, max(x - tau, 0), with tau from
     the sorted values: k(x) = max{k : 1 + k z_(k) > sum_{j<=k} z_(j)}."""
-    z = ops.moveaxis(x, axis, -1)
+    x = x - ops.max(x, axis=axis, keepdims=True)  # shift-invariant; no cumsum overflow
+    last = axis in (-1, len(x.shape) - 1)
+    z = x if last else ops.moveaxis(x, axis, -1)
     zs = -ops.sort(-z, axis=-1)
     cs = ops.cumsum(zs, axis=-1)
     k = ops.cast(ops.arange(1, z.shape[-1] + 1), z.dtype)
     kz = ops.sum(ops.cast(1.0 + k * zs > cs, z.dtype), axis=-1, keepdims=True)
     csk = ops.take_along_axis(cs, ops.cast(kz, "int32") - 1, axis=-1)
     tau = (csk - 1.0) / kz
-    return ops.moveaxis(ops.relu(z - tau), -1, axis)
+    out = ops.relu(z - tau)
+    return out if last else ops.moveaxis(out, -1, axis)
 
 
 def _softexp(x, alpha=0.0):

@@ -51,12 +51,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         parser.print_help()
         return 2
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse's own errors (unknown command) and --help
+        return int(e.code or 0)
     _quiet()
     if args.command == "compare":
         from .compare import main as compare_main
 
-        return compare_main(args.args)
+        try:
+            return compare_main(args.args)
+        except SystemExit as e:  # compare's argparse: --help, bad options
+            return int(e.code or 0) if not isinstance(e.code, str) else 2
     if args.command == "plot":
         from keras_acts.plot import main as plot_main  # matplotlib only when plotting
 

@@ -44,7 +44,7 @@ EXCLUDED = {
     "the gradient is zero almost everywhere.",
     "binary_step_ste": GLOROT + " Scale-free {0, 1} output as binary_step.",
     # -- normalisers -------------------------------------------------------------
-    "softmax": NORMALISES, "log_softmax": NORMALISES, "sparsemax": NORMALISES,
+    "softmax": NORMALISES, "log_softmax": NORMALISES, "sparsemax": NORMALISES, "sparsemax_exact": NORMALISES,
     "softmin": NORMALISES,
     # -- unstable fixed point (s measured by init.fixed_point_slope) -------------
     "exponential": UNSTABLE.format(measured="overflow, s=2.00: E[e^(2 sqrt(q) z)] = e^(2q)"),
