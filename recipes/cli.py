@@ -51,22 +51,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         parser.print_help()
         return 2
+    if argv[0] in ("compare", "plot"):  # their own parsers take every remaining argument
+        # (argparse's REMAINDER would not pass a leading --help on)
+        argv = [argv[0], "--", *argv[1:]] if len(argv) > 1 else argv
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse's own errors (unknown command) and --help
         return int(e.code or 0)
     _quiet()
+    rest = [a for i, a in enumerate(getattr(args, "args", None) or []) if i or a != "--"]
     if args.command == "compare":
         from .compare import main as compare_main
 
         try:
-            return compare_main(args.args)
+            return compare_main(rest)
         except SystemExit as e:  # compare's argparse: --help, bad options
             return int(e.code or 0) if not isinstance(e.code, str) else 2
     if args.command == "plot":
         from keras_acts.plot import main as plot_main  # matplotlib only when plotting
 
-        return plot_main(args.args)
+        return plot_main(rest)
     import keras_acts
 
     if args.command == "table" or (args.command == "list" and args.markdown):
