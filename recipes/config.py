@@ -79,8 +79,9 @@ AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, ba
 VARIANTS = {"93": {}, "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
             "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=8)}
 DATASET_RECIPES = {("cifar10", "cnn"): AIRBENCH}
-DEFAULTS = dict(preset="standard", baseline=None, data=None, task="classification",
-                model_file=None, model_fn=None, test_split=0.2, dry_run=False, dataset="mnist", model="mlp", seeds=3, epochs=10,
+DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", seeds=3, epochs=10,
+                data=None, task="classification", model_file=None, model_fn=None,
+                test_split=0.2, dry_run=False,
                 optimizer="adam", schedule="cosine", weight_decay=0.0, label_smoothing=0.0,
                 momentum=0.9, bias_lr_scale=1.0, ema=None, ema_every=5, variant=None,
                 tta=None, preprocess="standardize",
