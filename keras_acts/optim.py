@@ -122,6 +122,13 @@ class FastSGD(keras.optimizers.SGD):
             d = ops.cast(due, var.dtype)
             average.assign(ops.add(ops.multiply(d, new), ops.multiply(1.0 - d, average)))
 
+    def _overwrite_model_variables_with_average_value(self, trainable_variables):
+        # write copies: on JAX, Keras's var.assign(average) leaves the weight and its
+        # average on one buffer, which the next donated step (or the end of fit) deletes
+        for var, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                var.assign(ops.copy(average))
+
     def get_config(self):
         return {**super().get_config(), "bias_lr_scale": self.bias_lr_scale,
                 "lookahead_steps": self.lookahead_steps}
