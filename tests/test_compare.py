@@ -90,7 +90,7 @@ def test_macro_f1_and_epochs_to_99pct():
 def test_presets_and_overrides():
     p = compare.build_parser()
     quick = compare.resolve_config(p.parse_args(["--preset", "quick"]))
-    assert (quick["dataset"], quick["model"], quick["seeds"]) == ("mnist", "mlp", 2)
+    assert (quick["dataset"], quick["model"], quick["seeds"]) == ("mnist", "mlp", 3)
     assert len(quick["activations"]) >= 6 and quick["epochs"] <= 3
     assert quick["out"] == os.path.join("runs", "mnist-mlp")
     std = compare.resolve_config(p.parse_args([]))
