@@ -15,7 +15,9 @@ import os
 import sys
 from typing import Sequence
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+COMMANDS = ("compare", "list", "plot", "table")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keras-acts", description="Every activation function by name in Keras 3, and "
         "recipes that compare them.", epilog="`keras-acts COMMAND --help` lists a command's "
         "options.")
-    sub = p.add_subparsers(dest="command", metavar="{compare,list,plot,table}")
+    sub = p.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     c = sub.add_parser("compare", add_help=False,
                        help="train one model per (activation, seed) and compare them")
     c.add_argument("args", nargs=argparse.REMAINDER)
