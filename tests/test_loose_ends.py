@@ -172,3 +172,9 @@ def test_parameter_defaults_are_stated_once(name):
         assert set(got) == set(want), (role, sorted(got), sorted(want))
         stated = {k: v for k, v in got.items() if v is not inspect.Parameter.empty}
         assert stated == {k: want[k] for k in stated}, (role, stated, want)
+
+
+def test_python_m_recipes_dispatches():
+    r = subprocess.run([sys.executable, "-m", "recipes", "list"], capture_output=True, text=True,
+                       timeout=300, cwd=ROOT)
+    assert r.returncode == 0 and "relu" in r.stdout.split(), r.stderr[-2000:]
