@@ -296,9 +296,10 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         warnings.simplefilter("ignore")
         act = parse_activation(act_text)
     bs = cfg["batch_size"]
-    steps = math.ceil(len(d["x_train"]) / bs)
-    if cfg.get("augment") in ("flip_translate",):  # BatchAugment drops the ragged batch
-        steps = max(1, len(d["x_train"]) // bs)
+    batch_aug = cfg.get("augment") in BATCH_AUGMENTS
+    # steps per epoch for the schedule: the feed's own count (BatchAugment drops a ragged batch)
+    steps = (len(BatchAugment(d["x_train"], d["y_train"], bs)) if batch_aug
+             else math.ceil(len(d["x_train"]) / bs))
     timer = _make_callbacks()
     callbacks = [timer, keras.callbacks.TerminateOnNaN()]
     scope = placement.scope() if placement is not None else contextlib.nullcontext()
@@ -306,7 +307,6 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     t = time.perf_counter()
     eval_bs = _eval_batch_size(len(d["x_val"]))
     with scope:
-        batch_aug = cfg.get("augment") in BATCH_AUGMENTS
         model, optimizer = make_model(cfg, act, d, batch_aug)
         init_whitening(model, d["x_train"])
         logits = outputs_logits(model)
