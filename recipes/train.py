@@ -268,14 +268,13 @@ def model_fn_activation(act):
 
 
 def keras_acts_load(path):
-    """``keras.saving.load_model`` after ``import keras_acts`` (our names resolve)."""
-    import keras
+    """``keras_acts.load_model`` (our names resolve; one-sentence errors), without Keras's
+    harmless warning about an unbuilt saved optimizer."""
+    import keras_acts
 
-    import keras_acts  # noqa: F401
-
-    with warnings.catch_warnings():  # an unbuilt saved optimizer: Keras warns, harmlessly
+    with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        return keras.saving.load_model(path)
+        return keras_acts.load_model(path)
 
 
 def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
