@@ -79,13 +79,21 @@ class FastSGD(keras.optimizers.SGD):
       into the weights (a lookahead whose averaging grows over training: fast early, strong
       at the end). Without it, Keras's per-step EMA is unchanged.
 
+    * ``train_steps``: ``{path: n}`` -- the variables whose path is ``path`` or ends with
+      ``"/" + path`` train for the first ``n`` steps only, then stay as they are (airbench
+      trains its whitening stem's bias for 3 epochs: ``{"whiten/bias": 3 * steps_per_epoch}``).
+      (no update, no decay, no lookahead write-back).
+
     With the defaults it is exactly ``SGD``.
     """
 
     def __init__(self, learning_rate=0.01, bias_lr_scale: float = 1.0,
-                 lookahead_steps: int | None = None, **kwargs):
+                 lookahead_steps: int | None = None, train_steps: dict | None = None, **kwargs):
         if float(bias_lr_scale) <= 0:
             raise ValueError(f"bias_lr_scale must be > 0, not {bias_lr_scale!r}")
+        train_steps = {str(k): int(n) for k, n in (train_steps or {}).items()}
+        if any(n < 0 for n in train_steps.values()):
+            raise ValueError(f"train_steps counts must be >= 0, not {train_steps!r}")
         if lookahead_steps is not None and (int(lookahead_steps) < 1 or not kwargs.get("use_ema")
                                             or not kwargs.get("ema_overwrite_frequency")):
             raise ValueError("lookahead_steps needs lookahead_steps >= 1, use_ema=True and "
@@ -93,12 +101,35 @@ class FastSGD(keras.optimizers.SGD):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.bias_lr_scale = float(bias_lr_scale)
         self.lookahead_steps = None if lookahead_steps is None else int(lookahead_steps)
+        self.train_steps = train_steps
 
     def build(self, variables):
         super().build(variables)
         # by index: inside update_step TensorFlow passes its own (renamed) variables
         self._shift_indices = {self._get_variable_index(v) for v in variables
                                if v.name == "beta"}
+
+    def _limited(self, variables):
+        out = []
+        for key, n in self.train_steps.items():
+            hits = [v for v in variables if v.path == key or v.path.endswith("/" + key)]
+            if not hits:
+                raise ValueError(f"train_steps names {key!r}, which is no variable of the "
+                                 f"model (paths: {', '.join(v.path for v in variables[:6])}, ...)")
+            out += [(v, n) for v in hits]
+        return out
+
+    def apply(self, grads, trainable_variables=None):
+        if not self.train_steps:
+            return super().apply(grads, trainable_variables)
+        variables = (self._trainable_variables if trainable_variables is None
+                     else list(trainable_variables))
+        step = ops.copy(self.iterations)
+        before = [(v, ops.copy(v.value), n) for v, n in self._limited(variables)]
+        result = super().apply(grads, variables)
+        for v, old, n in before:
+            v.assign(ops.where(ops.less(step, n), v.value, old))
+        return result
 
     def update_step(self, gradient, variable, learning_rate):
         if self.bias_lr_scale != 1.0 and self._get_variable_index(variable) in self._shift_indices:
@@ -131,4 +162,4 @@ class FastSGD(keras.optimizers.SGD):
 
     def get_config(self):
         return {**super().get_config(), "bias_lr_scale": self.bias_lr_scale,
-                "lookahead_steps": self.lookahead_steps}
+                "lookahead_steps": self.lookahead_steps, "train_steps": dict(self.train_steps)}

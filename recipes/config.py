@@ -69,7 +69,8 @@ AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, ba
                                    bn_momentum=0.6, bn_scale=False, bn_epsilon=1e-12,
                                    stem="whiten", dirac=True),
                 optimizer="sgd_per1024", lr=11.5, weight_decay=0.0153, momentum=0.85,
-                bias_lr_scale=64.0, schedule="triangle", batch_size=1024, epochs=11,
+                bias_lr_scale=64.0, whiten_bias_epochs=3, schedule="triangle", batch_size=1024,
+                epochs=11,
                 label_smoothing=0.2, augment="flip_translate", tta="flip_translate",
                 ema=0.95 ** 5, preprocess="standardize")
 # (Tried: PyTorch's default init scale, var 1/(3 fan_in), instead of initializer_for's -- the
@@ -83,7 +84,8 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 data=None, task="classification", model_file=None, model_fn=None,
                 test_split=0.2, dry_run=False,
                 optimizer="adam", schedule="cosine", weight_decay=0.0, label_smoothing=0.0,
-                momentum=0.9, bias_lr_scale=1.0, ema=None, ema_every=5, variant=None,
+                momentum=0.9, bias_lr_scale=1.0, whiten_bias_epochs=None, ema=None, ema_every=5,
+                variant=None,
                 tta=None, preprocess="standardize",
                 val_split=0.0, train_subset=None, test_subset=None, device="auto",
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
@@ -145,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     a("--momentum", type=float, default=None, help="SGD momentum (default 0.9)")
     a("--bias-lr-scale", type=float, default=None,
       help="sgd/sgd_per1024: step of BatchNorm shifts relative to --lr (default 1)")
+    a("--whiten-bias-epochs", type=int, default=None, metavar="N",
+      help="sgd/sgd_per1024 with a whitening stem: train its bias for the first N epochs only, "
+           "then freeze it (airbench: 3, the CIFAR-10 cnn recipe's default; default: always)")
     a("--ema", type=float, default=None,
       help="average the weights (EMA with this momentum, folded into the weights every "
            "--ema-every steps: a lookahead); 0 = off")
@@ -278,8 +283,8 @@ def resolve_config(args) -> dict:
     cfg.update({k: v for k, v in preset.items() if k != "variant" and k not in fixed})
     cfg.update(preset=preset_name, dataset=dataset, model=model)
     for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
-              "label_smoothing", "tta", "momentum", "bias_lr_scale", "ema", "ema_every",
-              "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
+              "label_smoothing", "tta", "momentum", "bias_lr_scale", "whiten_bias_epochs", "ema",
+              "ema_every", "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
               "val_split", "device", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
               "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
               "baseline", "data", "task", "model_file", "model_fn", "test_split", "dry_run"):
@@ -316,6 +321,8 @@ def resolve_config(args) -> dict:
         raise SystemExit("--ema must be in (0, 1) (or 0 for off)")
     if cfg["ema_every"] < 1 or cfg["bias_lr_scale"] <= 0:
         raise SystemExit("--ema-every must be >= 1 and --bias-lr-scale > 0")
+    if cfg["whiten_bias_epochs"] is not None and cfg["whiten_bias_epochs"] < 0:
+        raise SystemExit("--whiten-bias-epochs must be >= 0")
     acts = given.get("activations")
     cfg["activations"] = split_activation_list(acts) if acts else list(cfg["activations"])
     if len(set(cfg["activations"])) != len(cfg["activations"]):

@@ -363,11 +363,13 @@ def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dr
     if stem not in (None, "whiten"):
         raise ValueError(f"cnn option stem must be None or 'whiten', not {stem!r}")
     if stem == "whiten":
-        # 2x2 conv, 2 * 12 channels, frozen: set from the training patches' covariance by
-        # init_whitening(model, x) before training (filters +v and -v per eigenvector)
+        # 2x2 conv, 2 * 12 channels, kernel frozen: set from the training patches' covariance by
+        # init_whitening(model, x) before training (filters +v and -v per eigenvector). Its
+        # bias is trainable (airbench trains it for the first 3 epochs: FastSGD train_steps)
         channels = 2 * 2 * 2 * int(x.shape[-1])
-        x = keras.layers.Conv2D(channels, 2, padding="valid", use_bias=False, trainable=False,
-                                name=WHITEN_LAYER)(x)
+        whiten = keras.layers.Conv2D(channels, 2, padding="valid", name=WHITEN_LAYER)
+        x = whiten(x)
+        whiten.kernel.trainable = False
         x = c.activate(x)
     for f in filters:
         for i in range(int(convs_per_stage)):

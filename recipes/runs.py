@@ -21,7 +21,7 @@ __all__ = ["GridError", "RESULT_KEYS", "atomic_path", "write_atomic", "write_jso
 
 #: config keys whose change makes finished runs incomparable (checked on --resume)
 RESULT_KEYS = ("dataset", "data", "task", "model_file", "model_fn", "image_size", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
-                "momentum", "bias_lr_scale", "ema", "ema_every",
+                "momentum", "bias_lr_scale", "whiten_bias_epochs", "ema", "ema_every",
                 "schedule", "weight_decay", "label_smoothing", "tta", "preprocess", "val_split",
                 "train_subset", "test_subset", "mixed_precision", "augment", "kernel_initializer",
                 "backend")

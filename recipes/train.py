@@ -85,7 +85,7 @@ def one_cycle(peak, steps, warmup_frac=0.2, start_div=25.0):
         warmup_target=peak, warmup_steps=warm)
 
 
-def _optimizer(cfg, steps_per_epoch):
+def _optimizer(cfg, steps_per_epoch, model=None):
     import keras
 
     from keras_acts import optim
@@ -107,8 +107,15 @@ def _optimizer(cfg, steps_per_epoch):
         return keras.optimizers.Adam(lr, **ema)
     if cfg["optimizer"] == "adamw":
         return keras.optimizers.AdamW(lr, weight_decay=wd or 1e-4, **ema)
+    from .models import WHITEN_LAYER
+
+    limit = cfg.get("whiten_bias_epochs")
+    paths = {v.path for v in model.trainable_variables} if model is not None else set()
+    key = f"{WHITEN_LAYER}/bias"
+    train_steps = ({key: steps_per_epoch * int(limit)}
+                   if limit is not None and key in paths else None)
     return optim.FastSGD(lr, momentum=cfg["momentum"], nesterov=True, weight_decay=wd or None,
-                         bias_lr_scale=cfg["bias_lr_scale"], **sgd_ema)
+                         bias_lr_scale=cfg["bias_lr_scale"], train_steps=train_steps, **sgd_ema)
 
 
 def _jit(cfg, placement=None):
@@ -190,17 +197,15 @@ def _loss_and_labels(cfg, d, logits=False):
 
 
 def predict_proba(model, x, tta=None, batch_size=500, logits=False):
-    """Class probabilities (float64), averaged over the views of ``recipes.augment.tta_views``
-    (``tta``: None, "flip" or "flip_translate"); ``logits``: softmax the outputs first."""
+    """Class probabilities (float64), the model's outputs averaged over the views of
+    ``recipes.augment.tta_views`` (``tta``: None, "flip" or "flip_translate"); ``logits``: the
+    outputs are logits, averaged first and then softmaxed (as airbench averages logits)."""
     from scipy.special import softmax
 
     from .augment import tta_views
 
-    def probs(v):
-        p = _predict(model, v, batch_size)
-        return softmax(p, axis=-1) if logits else p
-
-    return sum(w * probs(v) for w, v in tta_views(x, tta))
+    mean = sum(w * _predict(model, v, batch_size) for w, v in tta_views(x, tta))
+    return softmax(mean, axis=-1) if logits else mean
 
 
 def regression_metrics(model, x, y, batch_size=500) -> dict:
@@ -311,7 +316,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         logits = outputs_logits(model)
         loss, d = _loss_and_labels(cfg, d, logits)
         regression = cfg.get("task") == "regression"
-        model.compile(optimizer=optimizer or _optimizer(cfg, steps), loss=loss,
+        model.compile(optimizer=optimizer or _optimizer(cfg, steps, model), loss=loss,
                       metrics=["mae"] if regression else ["accuracy"],
                       jit_compile=_jit(cfg, placement),
                       steps_per_execution=_steps_per_execution(cfg))

@@ -35,7 +35,7 @@ def test_whitening_stem_whitens_the_patches():
                                filters=(4,), convs_per_stage=1, dense=0, global_pool="max")
     assert models.init_whitening(model, x, eps=1e-8)
     layer = model.get_layer(models.WHITEN_LAYER)
-    assert layer.trainable is False and layer.kernel.shape == (2, 2, 3, 24)
+    assert not layer.kernel.trainable and layer.bias.trainable and layer.kernel.shape == (2, 2, 3, 24)
     out = keras.ops.convert_to_numpy(layer(x)).reshape(-1, 24).astype(np.float64)
     half = out[:, :12]
     cov = half.T @ half / len(half)  # second moment, as the conv sees the patches
@@ -76,10 +76,10 @@ def test_airbench_layout_and_bn():
     head = m.get_layer("predictions")
     assert not head.use_bias and head.kernel.shape == (128, 10)
     assert m.get_layer("head_scale").scale == pytest.approx(1 / 9)
-    assert m.count_params() == 2 * 2 * 3 * 24 + sum(
+    assert m.count_params() == 2 * 2 * 3 * 24 + 24 + sum(
         9 * a * b for a, b in ((24, 64), (64, 64), (64, 128), (128, 128), (128, 128),
                                (128, 128))) + 3 * (2 * 64 + 4 * 128) + 128 * 10
-    # (BN: beta + moving mean + moving variance per channel, no gamma)
+    # (stem: kernel + bias; BN: beta + moving mean + moving variance per channel, no gamma)
 
 
 def test_translate_reflects_and_shifts():
@@ -143,6 +143,11 @@ def test_tta_views_and_predict_proba_average_exactly_them():
     np.testing.assert_allclose(compare.predict_proba(model, x, "flip_translate"), want, atol=1e-6)
     np.testing.assert_allclose(compare.predict_proba(model, x, "flip"),
                                0.5 * (f(x) + f(x[:, :, ::-1])), atol=1e-6)
+    # logits: averaged first, then one softmax (airbench), not an average of softmaxes
+    z = sum(w * f(v) for w, v in views)
+    soft = np.exp(z - z.max(-1, keepdims=True))
+    np.testing.assert_allclose(compare.predict_proba(model, x, "flip_translate", logits=True),
+                               soft / soft.sum(-1, keepdims=True), atol=1e-6)
     with pytest.raises(ValueError, match="tta"):
         augment.tta_views(x, "rotate")
 
@@ -196,6 +201,32 @@ def test_fast_sgd_lookahead_averages_every_k_steps():
     assert values[3] == pytest.approx(a4)
 
 
+def test_fast_sgd_train_steps_freezes_after_n_steps():
+    bias = keras.Variable(np.zeros(2, "float32"), name="bias")
+    other = keras.Variable(np.zeros(2, "float32"), name="kernel")
+    opt = optim.FastSGD(0.1, momentum=0.5, weight_decay=0.1, train_steps={"bias": 2})
+    trace = []
+    for _ in range(4):
+        opt.apply([keras.ops.ones((2,)), keras.ops.ones((2,))], [bias, other])
+        trace.append((float(keras.ops.convert_to_numpy(bias)[0]),
+                      float(keras.ops.convert_to_numpy(other)[0])))
+    # plain SGD with momentum 0.5 and decay: the same two steps, then the bias stays put
+    ref = keras.Variable(np.zeros(2, "float32"), name="ref")
+    sgd = keras.optimizers.SGD(0.1, momentum=0.5, weight_decay=0.1)
+    want = []
+    for _ in range(4):
+        sgd.apply([keras.ops.ones((2,))], [ref])
+        want.append(float(keras.ops.convert_to_numpy(ref)[0]))
+    assert [b for b, _ in trace] == pytest.approx(want[:2] + [want[1]] * 2)
+    assert [o for _, o in trace] == pytest.approx(want)
+    assert optim.FastSGD.from_config(opt.get_config()).train_steps == {"bias": 2}
+    with pytest.raises(ValueError, match="no variable"):
+        optim.FastSGD(0.1, train_steps={"whiten/bias": 3}).apply(
+            [keras.ops.ones((2,))], [keras.Variable(np.zeros(2, "float32"), name="kernel")])
+    with pytest.raises(ValueError, match=">= 0"):
+        optim.FastSGD(0.1, train_steps={"bias": -1})
+
+
 @pytest.mark.parametrize("act", compare.CLASSIC12)
 def test_recipe_trains_a_step_with_every_classic_activation(act, tmp_path):
     args = compare.build_parser().parse_args([
@@ -208,7 +239,7 @@ def test_recipe_trains_a_step_with_every_classic_activation(act, tmp_path):
                                if act != "prelu" else models.parse_activation(act),
                                **cfg["model_options"])
     models.init_whitening(model, x)
-    model.compile(optimizer=compare._optimizer(cfg, 2),
+    model.compile(optimizer=compare._optimizer(cfg, 2, model),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2))
     before = [keras.ops.convert_to_numpy(v).copy() for v in model.trainable_variables]
     # one step: the loss it reports is computed before the update. (Whether an activation
@@ -220,6 +251,28 @@ def test_recipe_trains_a_step_with_every_classic_activation(act, tmp_path):
     assert math.isfinite(hist.history["loss"][0])
     after = [keras.ops.convert_to_numpy(v) for v in model.trainable_variables]
     assert any(not np.array_equal(a, b) for a, b in zip(before, after))
+
+
+def test_whitening_bias_trains_for_its_epochs_then_freezes():
+    args = compare.build_parser().parse_args([
+        "--dataset", "cifar10", "--model", "cnn", "--model-option", "filters=(8,8,8)",
+        "--batch-size", "16", "--whiten-bias-epochs", "1", "--ema", "0"])
+    cfg = compare.resolve_config(args)
+    x = correlated_images(32).repeat(2, axis=1).repeat(2, axis=2)
+    y = keras.utils.to_categorical(np.arange(32) % 10, 10)
+    model = models.build_model("cnn", (32, 32, 3), 10, "relu", **cfg["model_options"])
+    models.init_whitening(model, x)
+    whiten = model.get_layer(models.WHITEN_LAYER)
+    kernel = keras.ops.convert_to_numpy(whiten.kernel).copy()
+    model.compile(optimizer=compare._optimizer(cfg, 2, model),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    assert model.optimizer.train_steps == {"whiten/bias": 2}
+    seen = []
+    for _ in range(2):   # epoch 1: the bias moves; epoch 2: it stays; the kernel never moves
+        model.fit(augment.BatchAugment(x, y, 16, seed=0), epochs=1, verbose=0)
+        seen.append(keras.ops.convert_to_numpy(whiten.bias).copy())
+    assert np.abs(seen[0]).max() > 0 and np.array_equal(seen[0], seen[1])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(whiten.kernel), kernel)
 
 
 def test_cifar_quick_preset_end_to_end(tmp_path):
