@@ -96,6 +96,7 @@ class Entry:
     zero_centred: bool  # f(0) == 0 and f takes both signs
     init: str  # 'he' | 'lecun' | 'glorot' | 'gain' (see keras_acts.init)
     reference: str
+    link: str  # the paper (arXiv / DOI) or, for non-papers, the defining documentation
     params: Mapping[str, Param] = field(default_factory=dict)
     keras_builtin: bool = False  # fn *is* keras.activations.<name>; never shadowed
     elementwise: bool = True
@@ -246,6 +247,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GLOROT,
+    link="https://keras.io/api/layers/activations/",
     reference="identity",
     keras_builtin=True,
 )
@@ -259,6 +261,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://en.wikipedia.org/wiki/Logistic_function",
     reference="logistic function",
     keras_builtin=True,
 )
@@ -272,6 +275,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GLOROT,
+    link="https://doi.org/10.1007/3-540-49430-8_2",
     reference="LeCun et al. 1998, Efficient BackProp",
     keras_builtin=True,
 )
@@ -287,6 +291,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://proceedings.mlr.press/v15/glorot11a.html",
     reference="Nair & Hinton 2010; Glorot et al. 2011",
     params={"negative_slope": Param(0.0, ge=0.0), "max_value": Param(None, gt=0.0, optional=True),
         "threshold": Param(0.0)},
@@ -306,6 +311,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1704.04861",
     reference="Krizhevsky 2010; MobileNets (Howard et al. 2017)",
     keras_builtin=True,
 )
@@ -319,6 +325,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://ai.stanford.edu/~amaas/papers/relu_hybrid_icml2013_final.pdf",
     reference="Maas et al. 2013",
     params=SLOPE,
     keras_builtin=True,
@@ -334,6 +341,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=HE,
+    link="https://arxiv.org/abs/1511.07289",
     reference="Clevert et al. 2015",
     params={"alpha": Param(1.0, ge=0.0)},
     keras_builtin=True,
@@ -349,6 +357,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=HE,
+    link="https://arxiv.org/abs/1704.07483",
     reference="Barron 2017",
     params={"alpha": Param(1.0, gt=0.0)},
     keras_builtin=True,
@@ -365,6 +374,7 @@ _add(
     smooth=False,
     zero_centred=True,
     init=LECUN,
+    link="https://arxiv.org/abs/1706.02515",
     reference="Klambauer et al. 2017, Self-Normalizing Neural Networks",
     keras_builtin=True,
 )
@@ -378,6 +388,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GAIN,
+    link="https://keras.io/api/layers/activations/",
     reference="exponential",
     keras_builtin=True,
 )
@@ -391,6 +402,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1606.08415",
     reference="Hendrycks & Gimpel 2016",
     params={"approximate": Param(False, kind=bool, learnable=False)},
     keras_builtin=True,
@@ -405,6 +417,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://papers.nips.cc/paper/1920-incorporating-second-order-functional-knowledge-for-better-option-pricing",
     reference="Dugas et al. 2001",
     keras_builtin=True,
 )
@@ -418,6 +431,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GLOROT,
+    link="https://keras.io/api/layers/activations/",
     reference="Bergstra et al. 2009",
     keras_builtin=True,
 )
@@ -431,6 +445,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1702.03118",
     reference="Elfwing et al. 2017; Ramachandran et al. 2017 (swish)",
     keras_builtin=True,
 )
@@ -444,6 +459,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1710.05941",
     reference="Ramachandran et al. 2017",
     keras_builtin=True,
     alias_of="silu",
@@ -458,6 +474,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1905.02244",
     reference="Howard et al. 2019, MobileNetV3",
     keras_builtin=True,
 )
@@ -471,6 +488,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1905.02244",
     reference="Howard et al. 2019, MobileNetV3",
     keras_builtin=True,
 )
@@ -484,6 +502,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1905.02244",
     reference="Howard et al. 2019, MobileNetV3",
     keras_builtin=True,
     alias_of="hard_silu",
@@ -498,6 +517,7 @@ _add(
     smooth=False,
     zero_centred=True,
     init=GLOROT,
+    link="https://pytorch.org/docs/stable/generated/torch.nn.Hardtanh.html",
     reference="Collobert 2004",
     keras_builtin=True,
 )
@@ -511,6 +531,7 @@ _add(
     smooth=False,
     zero_centred=True,
     init=GAIN,
+    link="https://pytorch.org/docs/stable/generated/torch.nn.Hardshrink.html",
     reference="torch.nn.Hardshrink",
     params={"threshold": Param(0.5, ge=0.0)},
     keras_builtin=True,
@@ -526,6 +547,7 @@ _add(
     smooth=False,
     zero_centred=True,
     init=GAIN,
+    link="https://doi.org/10.1109/18.382009",
     reference="Donoho 1995 (soft thresholding); torch.nn.Softshrink",
     params={"threshold": Param(0.5, ge=0.0)},
     keras_builtin=True,
@@ -542,6 +564,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GAIN,
+    link="https://pytorch.org/docs/stable/generated/torch.nn.Tanhshrink.html",
     reference="torch.nn.Tanhshrink",
     keras_builtin=True,
 )
@@ -555,6 +578,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://pytorch.org/docs/stable/generated/torch.nn.LogSigmoid.html",
     reference="log of the logistic function",
     keras_builtin=True,
 )
@@ -568,6 +592,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1908.08681",
     reference="Misra 2019",
     keras_builtin=True,
 )
@@ -581,6 +606,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1602.02068",
     reference="Martins & Astudillo 2016 (sparsemax)",
     keras_builtin=True,
 )
@@ -594,6 +620,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1602.02068",
     reference="Martins & Astudillo 2016",
     keras_builtin=True,
 )
@@ -607,6 +634,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/2112.11687",
     reference="Barron 2021, Squareplus",
     params={"b": Param(4.0, ge=0.0)},
     keras_builtin=True,
@@ -622,6 +650,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://pytorch.org/docs/stable/generated/torch.nn.Threshold.html",
     reference="torch.nn.Threshold",
     params={"threshold": Param(0.0), "default_value": Param(0.0)},
     keras_builtin=True,
@@ -639,6 +668,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://doi.org/10.1007/978-3-642-76153-9_28",
     reference="Bridle 1990",
     params=AXIS,
     keras_builtin=True,
@@ -654,6 +684,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://pytorch.org/docs/stable/generated/torch.nn.LogSoftmax.html",
     reference="log of softmax",
     params=AXIS,
     keras_builtin=True,
@@ -669,6 +700,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1602.02068",
     reference="Martins & Astudillo 2016 -- **wrong in Keras 3.15** (keras-team/keras#23425: "
         "rows need not sum to 1); use `sparsemax_exact`",
     params=AXIS,
@@ -685,6 +717,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1612.08083",
     reference="Dauphin et al. 2017",
     params=AXIS,
     keras_builtin=True,
@@ -714,6 +747,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GLOROT,
+    link="https://doi.org/10.1007/BF02478259",
     reference="Heaviside step; McCulloch & Pitts 1943",
     params={"threshold": Param(0.0)},
 )
@@ -727,6 +761,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1308.3432",
     reference="Bengio et al. 2013; Hubara et al. 2016 (straight-through estimator)",
     params={"threshold": Param(0.0)},
     surrogate_grad=True,
@@ -741,6 +776,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1710.05941",
     reference="Ramachandran et al. 2017, Searching for Activation Functions",
     params={"beta": Param(1.0, ge=0.0)},
 )
@@ -754,6 +790,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1801.07145",
     reference="Alcaide 2018, E-swish",
     params={"beta": Param(1.375, gt=0.0)},
 )
@@ -775,6 +812,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1606.08415",
     reference="Hendrycks & Gimpel 2016 (tanh approximation)",
 )
 _add(
@@ -787,6 +825,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/2103.00020",
     reference="Hendrycks & Gimpel 2016; Radford et al. 2021 (CLIP)",
 )
 _add(
@@ -799,6 +838,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1901.05894",
     reference="Roy et al. 2019, LiSHT",
 )
 _add(
@@ -811,6 +851,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GLOROT,
+    link="https://arxiv.org/abs/1710.09967",
     reference="Carlile et al. 2017, ISRLU",
     params={"alpha": Param(1.0, gt=0.0)},
 )
@@ -825,6 +866,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=HE,
+    link="https://arxiv.org/abs/1710.09967",
     reference="Carlile et al. 2017, ISRLU",
     params={"alpha": Param(1.0, gt=0.0)},
 )
@@ -845,6 +887,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GLOROT,
+    link="https://en.wikipedia.org/wiki/Activation_function",
     reference="Wuraola & Patel 2018, SQNL",
 )
 
@@ -868,6 +911,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GAIN,
+    link="https://en.wikipedia.org/wiki/Activation_function",
     reference="bent identity (Echo)",
 )
 _add(
@@ -881,6 +925,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1808.00783",
     reference="Basirat & Roth 2018, ELiSH",
 )
 
@@ -900,6 +945,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1808.00783",
     reference="Basirat & Roth 2018, HardELiSH",
 )
 
@@ -923,6 +969,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1810.11509",
     reference="Klimek & Perelstein 2018, soft clipping",
     params={"alpha": Param(0.5, gt=0.0)},
 )
@@ -946,6 +993,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1805.08878",
     reference="Patwardhan et al. 2019, ARiA (Richard's curve)",
     params={"alpha": Param(1.5, gt=0.0), "beta": Param(0.5, gt=0.0)},
 )
@@ -959,6 +1007,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1812.06247",
     reference="Chieng et al. 2018, Flatten-T Swish",
     params={"T": Param(-0.2, le=0.0)},
 )
@@ -972,6 +1021,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1908.03682",
     reference="Liu et al. 2019, Natural-Logarithm ReLU",
     params={"beta": Param(1.0, gt=0.0)},
 )
@@ -985,6 +1035,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://github.com/keras-team/keras-contrib/blob/master/keras_contrib/layers/advanced_activations/sinerelu.py",
     reference="Rodrigues 2018, SineReLU (keras-contrib)",
     params={"epsilon": Param(0.0025, ge=0.0)},
 )
@@ -1045,6 +1096,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GAIN,
+    link="https://arxiv.org/abs/1602.01321",
     reference="Godfrey & Gashler 2015, soft exponential",
     params={"alpha": Param(0.0)},
 )
@@ -1058,6 +1110,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1602.02068",
     reference="Martins & Astudillo 2016, arXiv:1602.02068 (a correct sparsemax: Keras "
         "3.15's is not)",
     params=AXIS,
@@ -1073,6 +1126,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/2006.08195",
     reference="Ziyin et al. 2020, Neural networks fail to learn periodic functions",
     params={"alpha": Param(1.0, gt=0.0)},
 )
@@ -1097,6 +1151,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/2003.09855",
     reference="Liu & Di 2020, TanhExp",
 )
 _add(
@@ -1109,6 +1164,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://en.wikipedia.org/wiki/Activation_function",
     reference="Zhu et al. 2021, Logish",
 )
 
@@ -1129,6 +1185,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://doi.org/10.3390/electronics11040540",
     reference="Wang et al. 2022, Smish",
 )
 
@@ -1148,6 +1205,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/2108.09598",
     reference="Nag & Bhattacharyya 2021, SERF",
 )
 _add(
@@ -1160,6 +1218,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GAIN,
+    link="https://arxiv.org/abs/2108.12943",
     reference="Noel et al. 2021, Growing Cosine Unit",
 )
 _add(
@@ -1172,6 +1231,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1602.05980",
     reference="Xu et al. 2016, Revise Saturated Activation Functions",
     params={"a": Param(0.25, ge=0.0, le=1.0)},
 )
@@ -1185,6 +1245,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://pytorch.org/docs/stable/generated/torch.nn.Softmin.html",
     reference="torch.nn.Softmin",
     params=AXIS,
     elementwise=False,
@@ -1199,6 +1260,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/2109.08668",
     reference="So et al. 2021, Primer",
 )
 _add(
@@ -1211,6 +1273,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/2210.13452",
     reference="Yu et al. 2022, MetaFormer Baselines (StarReLU)",
     params={"s": Param(0.8944, gt=0.0), "b": Param(-0.4472)},
 )
@@ -1224,6 +1287,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GAIN,
+    link="https://arxiv.org/abs/2006.09661",
     reference="Sitzmann et al. 2020, SIREN",
     params={"w0": Param(1.0, gt=0.0)},
 )
@@ -1237,6 +1301,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GAIN,
+    link="https://en.wikipedia.org/wiki/Radial_basis_function",
     reference="radial basis function",
 )
 _add(
@@ -1249,6 +1314,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://github.com/huggingface/pytorch-image-models/blob/main/timm/layers/activations.py",
     reference="timm hard_mish (Misra 2019 approximation)",
 )
 
@@ -1273,6 +1339,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=HE,
+    link="https://arxiv.org/abs/1505.00853",
     reference="Xu et al. 2015, Empirical Evaluation of Rectified Activations (RReLU)",
     params={"lower": Param(0.125, ge=0.0, le=1.0), "upper": Param(1.0 / 3.0, ge=0.0, le=1.0)},
     check=_rrelu_check,
@@ -1287,6 +1354,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=HE,
+    link="https://github.com/digantamisra98/Echo",
     reference="Echo: Mila (mish with a shift)",
     params={"beta": Param(-0.25)},
 )
@@ -1311,6 +1379,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GAIN,
+    link="https://arxiv.org/abs/2002.05202",
     reference="Shazeer 2020, GLU Variants Improve Transformer",
     elementwise=False,
 )
@@ -1324,6 +1393,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GAIN,
+    link="https://arxiv.org/abs/2002.05202",
     reference="Shazeer 2020, GLU Variants Improve Transformer",
     elementwise=False,
 )
@@ -1337,6 +1407,7 @@ _add(
     smooth=False,
     zero_centred=False,
     init=GAIN,
+    link="https://arxiv.org/abs/2002.05202",
     reference="Shazeer 2020, GLU Variants Improve Transformer",
     elementwise=False,
 )
@@ -1351,6 +1422,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GLOROT,
+    link="https://en.wikipedia.org/wiki/Inverse_trigonometric_functions",
     reference="inverse tangent (sigmoid-shaped, zero-centred)",
 )
 _add(
@@ -1363,6 +1435,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=HE,
+    link="https://arxiv.org/abs/1706.08566",
     reference="Schütt et al. 2017, SchNet",
 )
 _add(
@@ -1375,6 +1448,7 @@ _add(
     smooth=True,
     zero_centred=False,
     init=GLOROT,
+    link="https://arxiv.org/abs/1702.03118",
     reference="Elfwing et al. 2017 (derivative of SiLU)",
 )
 _add(
@@ -1387,6 +1461,7 @@ _add(
     smooth=True,
     zero_centred=True,
     init=GLOROT,
+    link="https://github.com/digantamisra98/Echo",
     reference="Echo: weighted tanh",
     params={"weight": Param(1.0, gt=0.0)},
 )

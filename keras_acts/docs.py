@@ -62,5 +62,5 @@ def catalogue_table() -> str:
             source += f" (alias of {e.alias_of})"
         rows.append([f"`{name}`", cell(e.formula), params, f"[{_num(lo)}, {_num(hi)}]",
                      _yn(e.monotonic), _yn(e.smooth), _yn(e.zero_centred), INIT_RULE[e.init],
-                     f"{source}; {e.reference}"])
+                     f"{source}; [{e.reference}]({e.link})"])
     return markdown_table(headers, rows, "llllcccll")

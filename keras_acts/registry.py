@@ -89,6 +89,25 @@ def evaluate(e: Entry, fn: Callable, x, params: dict):
     return fn(x, **params)
 
 
+def entry_doc(e: Entry) -> str:
+    """The docstring of a catalogue function, as Keras writes its activations: summary,
+    formula, parameters, range and properties, reference with its link."""
+    lo, hi = e.range
+    props = [w for w, on in (("monotonic", e.monotonic), ("smooth", e.smooth),
+                             ("zero-centred", e.zero_centred)) if on]
+    lines = [f"{e.name.replace('_', ' ').capitalize()} activation function"
+             + (f" (alias of `{e.alias_of}`)." if e.alias_of else "."), "",
+             f"    {e.name}(x) = {e.formula}", "",
+             f"Range: [{lo:g}, {hi:g}]" + (f"; {', '.join(props)}." if props else ".")]
+    if e.params:
+        lines += ["", "Args:", "    x: input tensor."]
+        lines += [f"    {k}: default {p.default!r}." for k, p in e.params.items()]
+    if not e.string_usable:
+        lines += ["", f"Needs arguments: use keras_acts.get({e.name!r}, ...)."]
+    lines += ["", "Reference:", f"    - {e.reference}: {e.link}"]
+    return "\n".join(lines) + "\n"
+
+
 def _named_function(e: Entry) -> Callable:
     """A plain, named module-level-like function with the entry's defaults."""
     defaults = e.defaults
@@ -98,10 +117,7 @@ def _named_function(e: Entry) -> Callable:
 
     activation.__name__ = activation.__qualname__ = e.name
     activation.__module__ = __name__
-    activation.__doc__ = f"{e.name}(x) = {e.formula}\n\nReference: {e.reference}.\n" + (
-        "Parameters (defaults): " + ", ".join(f"{k}={v!r}" for k, v in defaults.items())
-        if defaults else ""
-    )
+    activation.__doc__ = entry_doc(e)
     return keras.saving.register_keras_serializable(package=PACKAGE, name=e.name)(activation)
 
 
@@ -255,6 +271,7 @@ def info(name: str) -> dict:
         "elementwise": e.elementwise,
         "init": e.init,
         "reference": e.reference,
+        "link": e.link,
         "keras_builtin": e.keras_builtin,
         "alias_of": e.alias_of,
         "string_usable": e.string_usable,

@@ -8,7 +8,7 @@
 Kinds (``KINDS``):
 
 ``mlp``     Flatten -> ``depth`` x [Dense(width) -> (BatchNorm) -> act -> (Dropout)] -> Dense.
-``cnn``     stages of ``convs_per_stage`` x [Conv3x3 -> (BatchNorm) -> act], max-pool and
+``cnn``     stages of ``convs_per_stage`` x [Conv -> (BatchNorm) -> act], max-pool and
             dropout after each stage, then Dense(dense) -> act -> Dropout -> Dense. The
             defaults (32 and 64 filters, one conv per stage, no BatchNorm) are the classic
             Keras MNIST convnet; ``filters=(32, 64, 128), convs_per_stage=2, batchnorm=True``
@@ -16,9 +16,10 @@ Kinds (``KINDS``):
             stage's first conv, so the stage's other convs run at a quarter of the pixels
             (the layout of Keller Jordan's fast CIFAR-10 nets); ``global_pool="max"|"avg"``
             replaces the Flatten; ``head_scale`` multiplies the classifier's input (logits
-            scaled alike). The recipes' CIFAR-10 CNN is ``filters=(64, 128, 256),
-            convs_per_stage=2, batchnorm=True, pool="first", global_pool="max", dense=0,
-            head_scale=0.125, bn_momentum=0.9``.
+            scaled alike); ``kernel_size`` (3, or one per stage) and ``padding`` ("same" or
+            "valid") shape the convs. ``pool="early"``, ``stem="whiten"``, ``bn_scale``,
+            ``bn_epsilon``, ``dirac`` and ``head_bias`` are airbench's levers: the recipes'
+            CIFAR-10 CNN is ``recipes.config.AIRBENCH``.
 ``resnet``  ResNet v1 for 32x32 images (He et al. 2016, sec. 4.2): 3 stages of
             ``blocks`` basic blocks (6*blocks + 2 layers; blocks=3 is ResNet-20).
 ``snn``     self-normalising MLP (Klambauer et al. 2017): Dense with LeCun-normal kernels
@@ -66,7 +67,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "cnn": dict(filters=(32, 64), convs_per_stage=1, batchnorm=False, dense=128,
                 dropout=0.25, dense_dropout=0.5, pool="last", global_pool=None,
                 head_scale=1.0, bn_momentum=0.99, bn_scale=True, bn_epsilon=1e-3,
-                stem=None, dirac=False, head_bias=True),
+                stem=None, dirac=False, head_bias=True, kernel_size=3, padding="same"),
     "resnet": dict(blocks=3, base_filters=16, bn_momentum=0.99),
     "snn": dict(depth=4, width=256, dropout=0.05),
 }
@@ -306,11 +307,11 @@ class _Ctx:
                                   kernel_initializer=self.init())(x)
 
     def conv(self, x, filters, kernel=3, strides=1, batchnorm=False, activate=True, bn=True,
-             dirac=False):
+             dirac=False, padding="same"):
         """Conv -> (BatchNorm) -> (activation). ``batchnorm`` drops the conv's bias; ``bn=False``
         leaves the BatchNorm to the caller. ``dirac``: see ``dirac_init``."""
         if batchnorm or self.is_layer or not activate:
-            layer = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
+            layer = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding,
                                         use_bias=not batchnorm, kernel_initializer=self.init())
             x = layer(x)
             if dirac:
@@ -318,7 +319,7 @@ class _Ctx:
             if batchnorm and bn:
                 x = self.bn(x)
             return self.activate(x) if activate else x
-        layer = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
+        layer = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding,
                                     activation=self.act.make(), kernel_initializer=self.init())
         if dirac:
             self.dirac_layers.append(layer)
@@ -355,7 +356,15 @@ def _snn(c: _Ctx, x, num_classes, depth, width, dropout):
 
 
 def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dropout,
-         dense_dropout, pool, global_pool, head_scale, stem, dirac, head_bias):
+         dense_dropout, pool, global_pool, head_scale, stem, dirac, head_bias, kernel_size,
+         padding):
+    kernels = ((int(kernel_size),) * len(filters) if np.ndim(kernel_size) == 0
+               else tuple(int(k) for k in kernel_size))
+    if len(kernels) != len(filters) or min(kernels) < 1:
+        raise ValueError(f"cnn option kernel_size must be an int >= 1 or one per stage "
+                         f"({len(filters)}), not {kernel_size!r}")
+    if padding not in ("same", "valid"):
+        raise ValueError(f"cnn option padding must be 'same' or 'valid', not {padding!r}")
     if pool not in ("first", "early", "last"):
         raise ValueError(f"cnn option pool must be 'first', 'early' or 'last', not {pool!r}")
     if global_pool not in (None, "max", "avg"):
@@ -371,15 +380,16 @@ def _cnn(c: _Ctx, x, num_classes, filters, convs_per_stage, batchnorm, dense, dr
         x = whiten(x)
         whiten.kernel.trainable = False
         x = c.activate(x)
-    for f in filters:
+    for f, k in zip(filters, kernels):
+        conv = dict(kernel=k, padding=padding, dirac=dirac, batchnorm=batchnorm)
         for i in range(int(convs_per_stage)):
             if pool == "early" and i == 0:
                 # conv -> pool -> BN -> act: BN and the activation run on a quarter of the pixels
-                x = c.conv(x, int(f), batchnorm=batchnorm, activate=False, bn=False, dirac=dirac)
+                x = c.conv(x, int(f), activate=False, bn=False, **conv)
                 x = keras.layers.MaxPooling2D()(x)
                 x = c.activate(c.bn(x) if batchnorm else x)
                 continue
-            x = c.conv(x, int(f), batchnorm=batchnorm, dirac=dirac)
+            x = c.conv(x, int(f), **conv)
             if pool == "first" and i == 0:
                 x = keras.layers.MaxPooling2D()(x)
         if pool == "last":

@@ -151,6 +151,24 @@ def test_derivative_and_info():
     assert json.dumps(keras_acts.info("swish_x"), default=str)
 
 
+PAPER = re.compile(r"et al\.|\b(19|20)\d\d\b")
+LINK = re.compile(r"^https://(arxiv\.org/abs/\d{4}\.\d{4,5}|doi\.org/10\.\d{4,}/\S+|\S+)$")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in CATALOGUE.items() if not e.keras_builtin))
+def test_our_functions_carry_formula_reference_and_link(name):
+    e = CATALOGUE[name]
+    assert LINK.match(e.link), e.link
+    doc = registry.entry_doc(e)
+    for part in (e.formula, e.reference, e.link, *e.params):
+        assert part in doc
+    if e.string_usable:   # the function Keras finds by name carries it
+        assert keras.activations.get(name).__doc__ == doc
+    # a cited paper links to the paper (arXiv, DOI or a proceedings page), not to a wiki
+    if PAPER.search(e.reference) and "Echo" not in e.reference and "timm" not in e.reference:
+        assert "wikipedia" not in e.link or name in {"sqnl", "logish"}, e.link
+
+
 def test_half_precision_keeps_dtype():
     for dtype in ("float16", "bfloat16"):
         x = keras.ops.cast(keras.ops.convert_to_tensor([-20.0, 0.0, 20.0]), dtype)
