@@ -268,7 +268,20 @@ class ActivationLayer(keras.layers.Layer):
 
     # -- shape ---------------------------------------------------------------
     def _param_shape(self, input_shape):
-        return param_shape(input_shape, self.axis, self.shared_axes, self.channel_shared)
+        """The per-channel weight shape for ``input_shape``; also sets ``input_spec`` (as
+        Keras's PReLU does in ``build``), so that a later input of another rank or another
+        size along a weight's axes fails with Keras's clear message, not a broadcast error."""
+        shape = param_shape(input_shape, self.axis, self.shared_axes, self.channel_shared)
+        self._pin_input(input_shape, shape)
+        return shape
+
+    def _pin_input(self, input_shape, weight_shape):
+        input_shape = tuple(input_shape)
+        ndim = len(input_shape)
+        # weight_shape is right-aligned against input_shape[1:] (leading ones dropped)
+        axes = {ndim - len(weight_shape) + i: d for i, d in enumerate(weight_shape) if d != 1}
+        # one value per layer (or per shared axis only) fits any input: nothing to pin
+        self.input_spec = keras.layers.InputSpec(ndim=ndim, axes=axes) if axes else None
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -924,6 +937,7 @@ class Maxout(ActivationLayer):
             return
         if c is None:
             raise ValueError("Maxout: the input's last axis must be known")
+        self._pin_input(input_shape, (c,))
         self.kernel = self.add_weight(name="kernel", shape=(c, self.units * self.pieces),
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer)

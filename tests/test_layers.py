@@ -66,6 +66,25 @@ def test_every_layer_class_has_a_factory():
         assert registered == f"keras_acts>{name}"
 
 
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_layers_with_weights_pin_their_input_in_build(name):
+    W = 7   # no layer has a coefficient count of 7 (Rational's are 6 and 4)
+    layer = FACTORIES[name]()
+    layer.build((None, W))
+    x = np.ones((2, W), "float32")
+    assert _np(layer(x)).shape[0] == 2
+    if not any(W in tuple(w.shape) for w in layer.weights):
+        # nothing is sized by the first input (no weights, or one value per layer)
+        assert layer.input_spec is None
+        assert _np(layer(np.ones((2, 3, W + 1), "float32"))).shape == (2, 3, W + 1)
+        return
+    assert layer.input_spec is not None and layer.input_spec.ndim == 2
+    with pytest.raises(ValueError, match="incompatible|expected"):
+        layer(np.ones((2, W + 1), "float32"))   # Keras's input_spec message
+    with pytest.raises(ValueError, match="incompatible|expected"):
+        layer(np.ones((2, 3, W), "float32"))
+
+
 # ----------------------------------------------------------------------------
 # PReLU
 # ----------------------------------------------------------------------------
