@@ -40,7 +40,7 @@ import warnings
 from pathlib import Path
 
 from .config import (AIRBENCH, CLASSIC12, DATASET_RECIPES, DEFAULTS, PRESETS, QUICK,  # noqa: F401
-                     RECIPES, VARIANTS, build_parser, resolve_config)
+                     Config, RECIPES, VARIANTS, build_parser, resolve_config)
 from .inputs import prepare_arrays, prepare_data  # noqa: F401
 from .results import RESULT_COLUMNS, aggregate, finalize  # noqa: F401
 from .runs import RESULT_KEYS, GridError, _json_default, config_key, load_run, run_path, write_json

@@ -1,14 +1,17 @@
 """Grid configuration: presets, per-model and per-dataset training recipes (with their
 measured evidence beside them), defaults, the command-line parser and ``resolve_config``,
 which merges them -- built-in defaults < model recipe < (dataset, model) recipe < variant <
-preset < command line -- and validates the result once.
+preset < command line -- and validates the result once, into a frozen ``Config``.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import types
+from collections.abc import Mapping
 
-__all__ = ["CLASSIC12", "QUICK", "PRESETS", "RECIPES", "AIRBENCH", "VARIANTS",
+__all__ = ["Config", "CLASSIC12", "QUICK", "PRESETS", "RECIPES", "AIRBENCH", "VARIANTS",
            "DATASET_RECIPES", "DEFAULTS", "build_parser", "resolve_config"]
 
 #: The classic dozen. ``binary_step`` is replaced by ``binary_step_ste`` (same forward pass,
@@ -91,6 +94,105 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
                 save_models=True, models_dir="saved_models", kernel_initializer=None,
                 feed="numpy", steps_per_execution="auto")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(Mapping):
+    """One grid's settings, resolved and validated once by ``resolve_config``; read-only.
+
+    Read as attributes (``cfg.epochs``) or as a mapping (``cfg["epochs"]``, ``cfg.get``,
+    ``dict(cfg)``: what the run records and ``config.json`` store). Change a copy with
+    ``cfg.replace(epochs=5)``. Run state (the data, the dtype policy chosen, timings) lives
+    in the run records, never here.
+    """
+
+    # what to compare
+    preset: str
+    activations: tuple
+    seeds: int
+    seed_list: tuple
+    baseline: str | None
+    # data
+    dataset: str
+    data: str | None
+    task: str
+    image_size: tuple
+    test_split: float
+    preprocess: str
+    val_split: float
+    train_subset: int | None
+    test_subset: int | None
+    data_dir: str | None
+    cache_dir: str | None
+    # model
+    model: str
+    model_options: Mapping
+    model_file: str | None
+    model_fn: str | None
+    model_name: str | None
+    compile_from_file: bool
+    kernel_initializer: str | None
+    variant: str | None
+    # training
+    epochs: int
+    batch_size: int
+    optimizer: str
+    lr: float
+    schedule: str
+    weight_decay: float
+    momentum: float
+    bias_lr_scale: float
+    whiten_bias_epochs: int | None
+    ema: float | None
+    ema_every: int
+    label_smoothing: float
+    augment: str | None
+    tta: str | None
+    # runtime
+    backend: str
+    device: str
+    mixed_precision: bool
+    jit_compile: str
+    feed: str
+    steps_per_execution: object
+    diagnostics: bool
+    # output and grid control
+    out: str
+    models_dir: str
+    save_models: bool
+    dry_run: bool
+    resume: bool
+    overwrite: bool
+    verbose: bool
+
+    def __post_init__(self):
+        # freeze the containers too: a run cannot change the grid's settings
+        object.__setattr__(self, "model_options", types.MappingProxyType(dict(self.model_options)))
+        for k in ("activations", "seed_list", "image_size"):
+            object.__setattr__(self, k, tuple(getattr(self, k)))
+
+    @classmethod
+    def from_mapping(cls, values: Mapping) -> "Config":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise TypeError(f"Config has no setting(s) {sorted(unknown)}")
+        optional = {"model_name": None, "data_dir": None, "cache_dir": None}
+        return cls(**{**optional, **values})
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def __getitem__(self, key):
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self):
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self):
+        return len(self.__dataclass_fields__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,7 +346,7 @@ def _image_size(text) -> tuple[int, int]:
     return h, w
 
 
-def resolve_config(args) -> dict:
+def resolve_config(args) -> Config:
     """Merge: built-in defaults < model recipe < (dataset, model) recipe < preset < CLI."""
     from .models import DEFAULTS as MODEL_DEFAULTS, split_activation_list
 
@@ -342,4 +444,5 @@ def resolve_config(args) -> dict:
     import keras
 
     cfg["backend"] = keras.backend.backend()
-    return cfg
+    cfg.update({k: given[k] for k in ("data_dir", "cache_dir") if k in given})
+    return Config.from_mapping(cfg)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,8 @@ def _json_default(o):
         return o.tolist()
     if isinstance(o, (tuple, set)):
         return list(o)
+    if isinstance(o, Mapping):   # a Config, or its read-only model_options
+        return dict(o)
     if isinstance(o, Path):
         return str(o)
     return repr(o)

@@ -49,9 +49,7 @@ def tiny_cfg(tmp, **over):
         "--model", "mlp", "--model-option", "width=8", "--model-option", "depth=1",
         "--out", str(tmp / "out"), "--models-dir", str(tmp / "models"), "--no-diagnostics",
         "--device", "cpu"])
-    cfg = compare.resolve_config(args)
-    cfg.update(over)
-    return cfg
+    return compare.resolve_config(args).replace(**over)
 
 
 def tiny_data(cfg):
@@ -99,8 +97,8 @@ def test_presets_and_overrides():
     over = compare.resolve_config(p.parse_args(
         ["--preset", "quick", "--epochs", "7", "--activations", "relu,aria2:alpha=1,beta=0.5",
          "--model-option", "width=32", "--seeds", "1"]))
-    assert over["epochs"] == 7 and over["seeds"] == 1 and over["seed_list"] == [0]
-    assert over["activations"] == ["relu", "aria2:alpha=1,beta=0.5"]
+    assert over["epochs"] == 7 and over["seeds"] == 1 and over["seed_list"] == (0,)
+    assert over["activations"] == ("relu", "aria2:alpha=1,beta=0.5")
     assert over["model_options"]["width"] == 32
     cifar = compare.resolve_config(p.parse_args(["--dataset", "cifar10", "--model", "cnn"]))
     assert cifar["model_options"]["batchnorm"] and cifar["augment"] == "flip_translate"
@@ -337,7 +335,14 @@ def test_mixed_precision_policy_is_applied(tmp_path):
     cfg = tiny_cfg(tmp_path, mixed_precision=True, device="cpu")
     before = dict(cfg)
     assert compare.setup_runtime(cfg) == "mixed_bfloat16"  # CPU: bfloat16
-    assert cfg == before  # run state is not written into the config
+    assert dict(cfg) == before  # run state is not written into the config: it cannot be
+    with pytest.raises(AttributeError):   # dataclasses.FrozenInstanceError
+        cfg.epochs = 2
+    with pytest.raises(TypeError):
+        cfg["model_options"]["width"] = 4
+    assert cfg.replace(epochs=2).epochs == 2 and cfg.epochs == 1
+    with pytest.raises(TypeError, match="no setting"):
+        compare.Config.from_mapping({**cfg, "epoch": 3})
     rec = compare.train_one(cfg, "prelu", 0, tiny_data(cfg))
     assert rec["dtype_policy"] == "mixed_bfloat16"
     assert math.isfinite(rec["metrics"]["test_loss"])

@@ -164,8 +164,7 @@ def test_real_tiny_compare_writes_a_report(tmp_path):
         "--model", "mlp", "--model-option", "width=8", "--model-option", "depth=2",
         "--out", str(tmp_path / "out"), "--models-dir", str(tmp_path / "models"),
         "--device", "cpu"])
-    cfg = compare.resolve_config(args)
-    cfg.update(save_models=False, diagnostics=True)
+    cfg = compare.resolve_config(args).replace(save_models=False, diagnostics=True)
     data = compare.prepare_arrays(cfg, make_synthetic("mnist", 64, 32, seed=0))
     compare.run_grid(cfg, data, stream=io.StringIO())
     out = tmp_path / "out"
