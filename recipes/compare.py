@@ -111,10 +111,12 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         specs.append((a, slug(spec.name)))
     if len({s for _, s in specs}) != len(specs):
         raise GridError("two activations map to the same file name; rename one")
+    if placement is None:
+        from .devices import setup, split_host_cpu
+
+        split_host_cpu(cfg.get("cpu_devices", 1), cfg["backend"])
     setup_runtime(cfg)
     if placement is None:
-        from .devices import setup
-
         placement = setup(cfg.get("device", "auto"))
     if data is None:
         data = prepare_data(cfg)
@@ -128,7 +130,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     cfg_out.update(config_key=config_key(cfg), data_source=data["source"],
                    n_train=len(data["x_train"]), n_test=len(data["x_test"]),
                    device_plan=placement.description, jit_compile_used=str(_jit(cfg, placement)),
-                   steps_per_execution_used=_steps_per_execution(cfg),
+                   steps_per_execution_used=_steps_per_execution(cfg, placement),
                    dtype_policy_used=dtype_policy(cfg))
     write_json(out / "config.json", cfg_out)
     print(f"data: {cfg['dataset']} {len(data['x_train'])} train / {len(data['x_test'])} test "

@@ -90,7 +90,7 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 momentum=0.9, bias_lr_scale=1.0, whiten_bias_epochs=None, ema=None, ema_every=5,
                 variant=None,
                 tta=None, preprocess="standardize",
-                val_split=0.0, train_subset=None, test_subset=None, device="auto",
+                val_split=0.0, train_subset=None, test_subset=None, device="auto", cpu_devices=1,
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
                 save_models=True, models_dir="saved_models", kernel_initializer=None,
                 feed="numpy", steps_per_execution="auto")
@@ -151,6 +151,7 @@ class Config(Mapping):
     # runtime
     backend: str
     device: str
+    cpu_devices: int
     mixed_precision: bool
     jit_compile: str
     feed: str
@@ -284,7 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     a("--test-subset", type=int, default=None, help="use N test images (stratified)")
     a("--val-split", type=float, default=None,
       help="hold out this fraction of training data for the curves (default 0: test set)")
-    a("--device", choices=["auto", "cpu", "gpu", "tpu"], default=None)
+    a("--device", choices=["auto", "cpu", "gpu", "tpu"], default=None,
+      help="auto: all GPUs (TensorFlow MirroredStrategy, JAX DataParallel) or TPU cores if "
+           "present, else the CPU")
+    a("--cpu-devices", type=int, default=None, metavar="N",
+      help="split the host CPU into N devices and train data-parallel over them (JAX "
+           "DataParallel / TensorFlow MirroredStrategy): rehearses the multi-GPU path on a "
+           "CPU (recipes.devices.split_host_cpu); not a speed-up")
     a("--mixed-precision", action="store_true", default=None,
       help="mixed_float16 on GPU, mixed_bfloat16 on CPU/TPU")
     a("--jit-compile", choices=["auto", "on", "off"], default=None,
@@ -387,7 +394,7 @@ def resolve_config(args) -> Config:
     for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
               "label_smoothing", "tta", "momentum", "bias_lr_scale", "whiten_bias_epochs", "ema",
               "ema_every", "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
-              "val_split", "device", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
+              "val_split", "device", "cpu_devices", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
               "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
               "baseline", "data", "task", "model_file", "model_fn", "test_split", "dry_run"):
         if k in given:

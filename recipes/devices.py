@@ -36,7 +36,7 @@ import contextlib
 from dataclasses import dataclass, field
 
 __all__ = ["DeviceError", "Plan", "Placement", "select_strategy", "instantiate",
-           "available_devices", "setup"]
+           "available_devices", "setup", "split_host_cpu"]
 
 DEVICES = ("auto", "cpu", "gpu", "tpu")
 
@@ -112,6 +112,10 @@ def select_strategy(backend: str, device: str, available_devices) -> Plan:
                 return Plan(backend, "gpu", "mirrored", tuple(gpus),
                             f"MirroredStrategy over {len(gpus)} GPUs ({', '.join(gpus)})")
             return Plan(backend, "gpu", "default", (gpus[0],), f"default strategy on {gpus[0]}")
+        cpus = devs.get("cpu", [])
+        if len(cpus) > 1:  # the host split into logical CPUs (--cpu-devices)
+            return Plan(backend, "cpu", "mirrored", tuple(cpus),
+                        f"MirroredStrategy over {len(cpus)} logical CPUs")
         if gpus or tpus:  # explicit CPU while accelerators are visible
             return Plan(backend, "cpu", "one_device", ("CPU:0",),
                         "OneDeviceStrategy on CPU:0 (accelerators visible but not used)")
@@ -151,7 +155,9 @@ def available_devices(backend: str) -> list:
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return [d for d in tf.config.list_physical_devices() if d.device_type in ("CPU", "GPU", "TPU")]
+        # CPUs as logical devices: --cpu-devices splits the host into several
+        return (tf.config.list_logical_devices("CPU")
+                + [d for d in tf.config.list_physical_devices() if d.device_type in ("GPU", "TPU")])
     if backend == "jax":
         import jax
 
@@ -219,7 +225,7 @@ def instantiate(plan: Plan) -> Placement:
             return Placement(plan, strategy=tf.distribute.TPUStrategy(resolver))
         if plan.strategy == "mirrored":
             return Placement(plan, strategy=tf.distribute.MirroredStrategy(
-                [f"/gpu:{n.split(':')[-1]}" for n in plan.devices]))
+                [f"/{plan.device}:{n.split(':')[-1]}" for n in plan.devices]))
         if plan.strategy == "one_device":
             return Placement(plan, strategy=tf.distribute.OneDeviceStrategy("/cpu:0"))
         return Placement(plan)  # default strategy
@@ -235,6 +241,46 @@ def instantiate(plan: Plan) -> Placement:
     if plan.backend == "torch":
         return Placement(plan, device_name="cuda:0" if plan.device == "gpu" else "cpu")
     return Placement(plan)
+
+
+def split_host_cpu(n: int, backend: str) -> None:
+    """Make the host CPU look like ``n`` devices, to run (and test) data-parallel training
+    without accelerators: JAX gets ``--xla_force_host_platform_device_count=n`` (read when
+    JAX starts its CPU backend), TensorFlow ``n`` logical CPUs (before it initialises). Each
+    device computes its share of every batch; on a 2-core CPU this is a rehearsal of the
+    multi-GPU path, not a speed-up."""
+    if n < 1:
+        raise DeviceError(f"--cpu-devices must be >= 1, not {n}")
+    if n == 1:
+        return
+    if backend == "jax":
+        import os
+
+        flag = f"--xla_force_host_platform_device_count={n}"
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_force_host_platform_device_count" not in flags:
+            os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()
+        import jax
+
+        if len(jax.devices("cpu")) != n:
+            raise DeviceError(f"--cpu-devices {n}: JAX had already started with "
+                              f"{len(jax.devices('cpu'))} CPU device(s); set "
+                              f"XLA_FLAGS={flag} before Python starts")
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        try:
+            tf.config.set_logical_device_configuration(
+                cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+        except RuntimeError as e:
+            if len(tf.config.list_logical_devices("CPU")) != n:
+                raise DeviceError(f"--cpu-devices {n}: TensorFlow was already initialised "
+                                  f"({e}); pass it before anything runs") from e
+    else:
+        raise DeviceError(f"--cpu-devices {n}: Keras on {backend} trains on one device per "
+                          "process; spread the grid instead (--engine ray, several runs at "
+                          "once), or use KERAS_BACKEND=jax / tensorflow for data parallelism")
 
 
 def setup(device: str = "auto", backend: str | None = None) -> Placement:

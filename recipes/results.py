@@ -27,7 +27,7 @@ RESULT_COLUMNS = [
     "test_rmse_mean", "test_rmse_ci95", "test_rmse_std", "test_mae_mean", "test_mae_ci95",
     "macro_f1_mean", "macro_f1_ci95", "test_loss_mean", "test_loss_ci95",
     "epochs_to_99pct", "train_seconds_per_epoch", "latency_ms_per_batch256",
-    "latency_ms_per_sample", "params", "seeds", "diverged_runs",
+    "latency_ms_per_sample", "params", "seeds", "diverged_runs", "replicas",
     # paired by seed against the baseline activation (recipes.stats; Holm over the grid) on
     # test accuracy (classification) or test RMSE (regression), and on test loss
     "baseline", "paired_seeds", "delta_vs_baseline_mean", "delta_vs_baseline_ci95", "p_value",
@@ -69,6 +69,7 @@ def aggregate(cfg: dict) -> list[dict]:
         row["params"] = int(ms[0]["params"])
         row["seeds"] = len(recs)
         row["diverged_runs"] = int(sum(bool(m.get("diverged")) for m in ms))
+        row["replicas"] = max(int(r.get("replicas", 1)) for r in recs)  # devices per run
         for metric in per_seed:
             per_seed[metric][name] = {r["seed"]: float(r["metrics"][metric]) for r in recs
                                       if r["metrics"].get(metric) is not None

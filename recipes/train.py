@@ -37,14 +37,19 @@ def epochs_to_fraction(curve, fraction=0.99):
     return next(i + 1 for i, v in enumerate(vals) if np.isfinite(v) and v >= target)
 
 
-def _steps_per_execution(cfg) -> int:
+def _steps_per_execution(cfg, placement=None) -> int:
+    """auto: 16 on TensorFlow, 1 elsewhere; always 1 on torch (Keras requires it) and under
+    a TensorFlow MirroredStrategy (Keras 3.15's multi-step loop fails there: "You must feed a
+    value for placeholder tensor", measured on 2 logical CPUs)."""
     import keras
 
     spe = cfg.get("steps_per_execution", "auto")
     backend = keras.backend.backend()
-    if spe == "auto":
-        return 16 if backend == "tensorflow" else 1
-    return 1 if backend == "torch" else int(spe)
+    mirrored = (placement is not None and backend == "tensorflow"
+                and placement.plan.strategy == "mirrored")
+    if backend == "torch" or mirrored:
+        return 1
+    return (16 if backend == "tensorflow" else 1) if spe == "auto" else int(spe)
 
 
 def _make_callbacks():
@@ -149,18 +154,37 @@ def _latency_ms(model, x, min_reps=3, max_reps=20, budget_s=0.2):
     return 1000.0 * float(np.median(times))
 
 
-def _eval_batch_size(n: int, target: int = 500) -> int:
+def _eval_batch_size(n: int, target: int = 500, replicas: int = 1) -> int:
     """A batch size near ``target`` that divides ``n`` (no ragged last batch, so the
-    evaluation step is traced once), else ``target``."""
-    if n <= 1024:
+    evaluation step is traced once) and is a multiple of ``replicas`` (each device gets an
+    equal share), else the multiple of ``replicas`` nearest ``target``."""
+    if n <= 1024 and n % replicas == 0:
         return max(1, n)
-    for b in sorted(range(128, 1025), key=lambda b: abs(b - target)):
+    for b in sorted(range(replicas, 1025, replicas), key=lambda b: abs(b - target)):
         if n % b == 0:
             return b
-    return target
+    return max(replicas, target // replicas * replicas)
+
+
+def replica_batches(n_train: int, batch_size: int, replicas: int, seed: int):
+    """``(batch_size, keep)`` for data-parallel training over ``replicas`` devices: the
+    global batch rounded up to a multiple of ``replicas``, and (with more than one replica)
+    the indices of a seeded random subset of whole batches, so that no step sees a batch
+    the devices cannot split evenly (JAX raises IndivisibleError on one). ``keep`` is None
+    when nothing needs dropping."""
+    bs = -(-int(batch_size) // replicas) * replicas
+    if replicas == 1 or n_train % bs == 0:
+        return bs, None
+    keep = np.sort(np.random.default_rng(seed).permutation(n_train)[: n_train // bs * bs])
+    return bs, keep
 
 
 def _predict(model, x, batch_size=500):
+    strategy = getattr(model, "_distribute_strategy", None)
+    if strategy is not None and strategy.num_replicas_in_sync > 1:
+        # Keras 3.15's predict_on_batch under a MirroredStrategy returns the rows of every
+        # replica's full batch (twice the rows on 2 replicas); predict splits correctly
+        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), np.float64)
     return np.concatenate([np.asarray(model.predict_on_batch(x[i:i + batch_size]), np.float64)
                            for i in range(0, len(x), batch_size)])
 
@@ -299,7 +323,10 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         act = parse_activation(act_text)
-    bs = cfg["batch_size"]
+    replicas = placement.replicas if placement is not None else 1
+    bs, keep = replica_batches(len(d["x_train"]), cfg["batch_size"], replicas, seed)
+    if keep is not None:
+        d = dict(d, x_train=d["x_train"][keep], y_train=d["y_train"][keep])
     batch_aug = cfg.get("augment") in BATCH_AUGMENTS
     # steps per epoch for the schedule: the feed's own count (BatchAugment drops a ragged batch)
     steps = (len(BatchAugment(d["x_train"], d["y_train"], bs)) if batch_aug
@@ -309,7 +336,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     scope = placement.scope() if placement is not None else contextlib.nullcontext()
     phases = {}
     t = time.perf_counter()
-    eval_bs = _eval_batch_size(len(d["x_val"]))
+    eval_bs = _eval_batch_size(len(d["x_val"]), replicas=replicas)
     with scope:
         model, optimizer = make_model(cfg, act, d, batch_aug)
         init_whitening(model, d["x_train"])
@@ -319,7 +346,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         model.compile(optimizer=optimizer or _optimizer(cfg, steps, model), loss=loss,
                       metrics=["mae"] if regression else ["accuracy"],
                       jit_compile=_jit(cfg, placement),
-                      steps_per_execution=_steps_per_execution(cfg))
+                      steps_per_execution=_steps_per_execution(cfg, placement))
         diag = _diagnostics_callback(cfg, d)
         if diag is not None:
             callbacks.append(diag)
@@ -349,11 +376,12 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     t = time.perf_counter()
     if regression:
         test = regression_metrics(model, d["x_test"], d["y_test"],
-                                  _eval_batch_size(len(d["x_test"])))
+                                  _eval_batch_size(len(d["x_test"]), replicas=replicas))
         finite = np.array([math.isfinite(test["test_loss"])])
     else:
         probs = predict_proba(model, d["x_test"], cfg.get("tta"),
-                              _eval_batch_size(len(d["x_test"])), logits=logits)
+                              _eval_batch_size(len(d["x_test"]), replicas=replicas),
+                              logits=logits)
         y = d["y_test"]
         finite = np.all(np.isfinite(probs), axis=1)
         pred = np.where(finite, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
@@ -363,7 +391,9 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
                 "test_loss": float(np.mean(-np.log(p_true))) if finite.all() else math.nan}
     phases["evaluate"] = time.perf_counter() - t
     t = time.perf_counter()
-    latency = (_latency_ms(model, d["x_test"][:256]), _latency_ms(model, d["x_test"][:1]))
+    # (per sample: the smallest batch the devices can split, divided by its size)
+    latency = (_latency_ms(model, d["x_test"][:256 // replicas * replicas]),
+               _latency_ms(model, d["x_test"][:replicas]) / replicas)
     phases["latency"] = time.perf_counter() - t
     n_ep = len(timer.train_seconds)
     secs = timer.train_seconds[1:] if n_ep > 1 else timer.train_seconds
@@ -405,6 +435,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "backend": keras.backend.backend(), "keras_version": keras.__version__,
         "dtype_policy": policy,
         "device": placement.description if placement is not None else None,
+        "replicas": replicas, "batch_size_used": bs, "n_train_used": len(d["x_train"]),
         "validation": "holdout" if cfg.get("val_split") else "test",
         "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": time.perf_counter() - t_run, "phase_seconds": phases,

