@@ -149,13 +149,16 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     w = len(str(len(grid)))
     t_start = time.perf_counter()
     ran, skipped = [], sorted(done, key=str)
+    pending = [(a, s, seed) for a, s, seed in grid if (a, seed) not in done]
+    from .engine import local_runs, ray_runs
+
+    if cfg.get("engine") == "ray":
+        finished = ray_runs(cfg, pending, data, stream)
+        bar.set_postfix_str(f"{len(pending)} runs as Ray tasks")
+    else:
+        finished = local_runs(cfg, pending, data, placement)
     try:
-        for a, s, seed in grid:
-            if (a, seed) in done:
-                continue
-            bar.set_postfix_str(f"running {a} seed {seed}")
-            rec = train_one(cfg, a, seed, data, placement)
-            write_json(run_path(out, s, seed), rec)
+        for a, seed, rec in finished:
             ran.append((a, seed))
             bar.update()
             m = rec["metrics"]

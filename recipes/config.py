@@ -91,6 +91,8 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 variant=None,
                 tta=None, preprocess="standardize",
                 val_split=0.0, train_subset=None, test_subset=None, device="auto", cpu_devices=1,
+                engine="local", ray_address=None, cpus_per_run=1.0, gpus_per_run=0.0,
+                max_retries=3,
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
                 save_models=True, models_dir="saved_models", kernel_initializer=None,
                 feed="numpy", steps_per_execution="auto")
@@ -157,6 +159,12 @@ class Config(Mapping):
     feed: str
     steps_per_execution: object
     diagnostics: bool
+    # where the grid's runs execute (recipes.engine)
+    engine: str
+    ray_address: str | None
+    cpus_per_run: float
+    gpus_per_run: float
+    max_retries: int
     # output and grid control
     out: str
     models_dir: str
@@ -288,6 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
     a("--device", choices=["auto", "cpu", "gpu", "tpu"], default=None,
       help="auto: all GPUs (TensorFlow MirroredStrategy, JAX DataParallel) or TPU cores if "
            "present, else the CPU")
+    a("--engine", choices=["local", "ray"], default=None,
+      help="local (default): one run after another in this process; ray: each (activation, "
+           "seed) run is a Ray task (pip install -e '.[distributed]'), retried if its worker "
+           "dies; the output folder (on a filesystem every worker sees) is the contract")
+    a("--ray-address", default=None, metavar="HOST:PORT",
+      help="--engine ray: the cluster to join (default: start a local Ray instance)")
+    a("--cpus-per-run", type=float, default=None, help="--engine ray: CPUs per run (1)")
+    a("--gpus-per-run", type=float, default=None, help="--engine ray: GPUs per run (0)")
+    a("--max-retries", type=int, default=None,
+      help="--engine ray: times a run is retried when its worker dies (3)")
     a("--cpu-devices", type=int, default=None, metavar="N",
       help="split the host CPU into N devices and train data-parallel over them (JAX "
            "DataParallel / TensorFlow MirroredStrategy): rehearses the multi-GPU path on a "
@@ -394,7 +412,8 @@ def resolve_config(args) -> Config:
     for k in ("seeds", "epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay",
               "label_smoothing", "tta", "momentum", "bias_lr_scale", "whiten_bias_epochs", "ema",
               "ema_every", "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
-              "val_split", "device", "cpu_devices", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
+              "val_split", "device", "cpu_devices", "engine", "ray_address",
+              "cpus_per_run", "gpus_per_run", "max_retries", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
               "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
               "baseline", "data", "task", "model_file", "model_fn", "test_split", "dry_run"):
         if k in given:
@@ -430,6 +449,10 @@ def resolve_config(args) -> Config:
         raise SystemExit("--ema must be in (0, 1) (or 0 for off)")
     if cfg["ema_every"] < 1 or cfg["bias_lr_scale"] <= 0:
         raise SystemExit("--ema-every must be >= 1 and --bias-lr-scale > 0")
+    if cfg["cpus_per_run"] <= 0 or cfg["gpus_per_run"] < 0 or cfg["max_retries"] < 0:
+        raise SystemExit("--cpus-per-run must be > 0, --gpus-per-run and --max-retries >= 0")
+    if cfg["ray_address"] and cfg["engine"] != "ray":
+        raise SystemExit("--ray-address is for --engine ray")
     if cfg["whiten_bias_epochs"] is not None and cfg["whiten_bias_epochs"] < 0:
         raise SystemExit("--whiten-bias-epochs must be >= 0")
     acts = given.get("activations")

@@ -99,3 +99,100 @@ def test_select_strategy_uses_several_logical_cpus():
     assert plan.strategy == "mirrored" and plan.replicas == 2
     assert devices.select_strategy("jax", "auto", ["CPU:0", "CPU:1"]).replicas == 2
     assert devices.select_strategy("tensorflow", "cpu", ["CPU:0"]).replicas == 1
+
+
+# --------------------------------------------------------------------------- Ray
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory):
+    """A local Ray instance with 2 CPUs on 127.0.0.1, stopped afterwards. (The engine does
+    not depend on the backend: its tests run once, under TensorFlow.)"""
+    if BACKEND != "tensorflow":
+        pytest.skip("the Ray engine is backend-independent: tested under TensorFlow")
+    pytest.importorskip("ray")
+    ray_bin = Path(sys.executable).with_name("ray")
+    port = _free_port()
+    tmp = tmp_path_factory.mktemp("ray")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "KERAS_BACKEND": BACKEND,
+           "RAY_AUTH_MODE": "disabled"}   # loopback only, a throw-away instance
+    start = subprocess.run(
+        [str(ray_bin), "start", "--head", "--num-cpus", "2", "--node-ip-address", "127.0.0.1",
+         "--port", str(port), "--include-dashboard", "false", "--disable-usage-stats",
+         "--temp-dir", str(tmp)], env=env, capture_output=True, text=True, timeout=120)
+    assert start.returncode == 0, start.stdout[-2000:] + start.stderr[-2000:]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(ray_bin), "stop", "--force"], env=env, capture_output=True,
+                       timeout=120)
+
+
+RAY_GRID = ("--activations", "relu,tanh", "--seeds", "2", "--batch-size", "100")
+
+
+def _by_run(records):
+    return {(r["activation"], r["seed"]): r for r in records}
+
+
+def test_ray_grid_equals_the_local_grid(npz, tmp_path, ray_head):
+    local = _by_run(compare_cli(tmp_path / "local", "--data", npz, *RAY_GRID))
+    ray = _by_run(compare_cli(tmp_path / "ray", "--data", npz, *RAY_GRID, "--engine", "ray",
+                              "--ray-address", ray_head))
+    assert set(ray) == set(local) and len(ray) == 4
+    for k, rec in ray.items():
+        assert rec["engine"] == "ray"
+        assert rec["history"]["loss"] == local[k]["history"]["loss"]   # same seeds: same runs
+        assert rec["metrics"]["test_accuracy"] == local[k]["metrics"]["test_accuracy"]
+    # the output folder is the same contract: --resume with the local engine finds it done
+    again = compare_cli(tmp_path / "ray", "--data", npz, *RAY_GRID, "--resume")
+    assert _by_run(again).keys() == ray.keys()
+    assert all(_by_run(again)[k]["finished"] == ray[k]["finished"] for k in ray)
+
+
+def test_ray_retries_a_killed_worker_and_finishes_every_run_once(npz, tmp_path, ray_head):
+    import signal
+    import time
+
+    out = tmp_path / "ray"
+    cmd = [sys.executable, "-m", "recipes.compare", "--model", "mlp", "--model-option",
+           "width=16", "--epochs", "40", "--out", str(out), "--no-save-models",
+           "--no-diagnostics", "--device", "cpu", "--data", str(npz), *RAY_GRID,
+           "--engine", "ray", "--ray-address", ray_head]
+    env = {**os.environ, "KERAS_BACKEND": BACKEND, "CUDA_VISIBLE_DEVICES": "",
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    driver = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    killed = None
+    try:
+        deadline = time.time() + 180
+        while killed is None and time.time() < deadline and driver.poll() is None:
+            ps = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True)
+            # a busy worker's title is "ray::<task name>": the run it is training
+            busy = [line.split(None, 1) for line in ps.stdout.splitlines()
+                    if "ray::" in line and "seed" in line and "IDLE" not in line]
+            if busy:
+                time.sleep(1.0)  # let it get into the training
+                pid, title = busy[0]
+                os.kill(int(pid), signal.SIGKILL)
+                killed = title
+            time.sleep(0.2)
+        log, _ = driver.communicate(timeout=300)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert killed is not None, "no busy Ray worker was seen to kill"
+    assert driver.returncode == 0, log[-3000:]
+    records = [json.loads(f.read_text()) for f in sorted((out / "runs").glob("*.json"))]
+    runs = _by_run(records)
+    assert len(records) == 4 and set(runs) == {(a, s) for a in ("relu", "tanh") for s in (0, 1)}
+    assert all(r["status"] == "done" and r["metrics"]["epochs_run"] == 40 for r in records)
+    # each run reported once by the driver, the killed one included (retried by Ray)
+    lines = [line for line in log.splitlines() if line.startswith("[")]
+    assert len(lines) == 4 and len({line.split("]")[1].split("accuracy")[0] for line in lines}) == 4
