@@ -8,7 +8,6 @@ import contextlib
 import datetime as _dt
 import json
 import math
-import os
 import time
 import warnings
 
