@@ -112,8 +112,10 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     if len({s for _, s in specs}) != len(specs):
         raise GridError("two activations map to the same file name; rename one")
     if placement is None:
-        from .devices import setup, split_host_cpu
+        from .devices import join_processes, setup, split_host_cpu
 
+        join_processes(cfg.get("coordinator"), cfg.get("num_processes", 1),
+                       cfg.get("process_id", 0), cfg["backend"])
         split_host_cpu(cfg.get("cpu_devices", 1), cfg["backend"])
     setup_runtime(cfg)
     if placement is None:

@@ -92,7 +92,7 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 tta=None, preprocess="standardize",
                 val_split=0.0, train_subset=None, test_subset=None, device="auto", cpu_devices=1,
                 engine="local", ray_address=None, cpus_per_run=1.0, gpus_per_run=0.0,
-                max_retries=3,
+                max_retries=3, coordinator=None, num_processes=1, process_id=0,
                 mixed_precision=False, jit_compile="auto", augment=None, diagnostics=True,
                 save_models=True, models_dir="saved_models", kernel_initializer=None,
                 feed="numpy", steps_per_execution="auto")
@@ -165,6 +165,10 @@ class Config(Mapping):
     cpus_per_run: float
     gpus_per_run: float
     max_retries: int
+    # several processes (hosts) training one model: JAX keras.distribution.initialize
+    coordinator: str | None
+    num_processes: int
+    process_id: int
     # output and grid control
     out: str
     models_dir: str
@@ -306,6 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     a("--gpus-per-run", type=float, default=None, help="--engine ray: GPUs per run (0)")
     a("--max-retries", type=int, default=None,
       help="--engine ray: times a run is retried when its worker dies (3)")
+    a("--coordinator", default=None, metavar="HOST:PORT",
+      help="JAX, several processes or hosts training one data-parallel model: the address of "
+           "process 0, with --num-processes and --process-id (keras.distribution.initialize; "
+           "each process trains on its share of every batch). Process 0 writes --out, "
+           "process i an identical copy under <out>/process-i")
+    a("--num-processes", type=int, default=None, help="with --coordinator (default 1)")
+    a("--process-id", type=int, default=None, help="with --coordinator: 0 .. N-1")
     a("--cpu-devices", type=int, default=None, metavar="N",
       help="split the host CPU into N devices and train data-parallel over them (JAX "
            "DataParallel / TensorFlow MirroredStrategy): rehearses the multi-GPU path on a "
@@ -413,7 +424,8 @@ def resolve_config(args) -> Config:
               "label_smoothing", "tta", "momentum", "bias_lr_scale", "whiten_bias_epochs", "ema",
               "ema_every", "kernel_initializer", "augment", "preprocess", "train_subset", "test_subset",
               "val_split", "device", "cpu_devices", "engine", "ray_address",
-              "cpus_per_run", "gpus_per_run", "max_retries", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
+              "cpus_per_run", "gpus_per_run", "max_retries", "coordinator", "num_processes",
+              "process_id", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
               "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
               "baseline", "data", "task", "model_file", "model_fn", "test_split", "dry_run"):
         if k in given:
@@ -451,6 +463,12 @@ def resolve_config(args) -> Config:
         raise SystemExit("--ema-every must be >= 1 and --bias-lr-scale > 0")
     if cfg["cpus_per_run"] <= 0 or cfg["gpus_per_run"] < 0 or cfg["max_retries"] < 0:
         raise SystemExit("--cpus-per-run must be > 0, --gpus-per-run and --max-retries >= 0")
+    if cfg["num_processes"] < 1 or not 0 <= cfg["process_id"] < cfg["num_processes"]:
+        raise SystemExit("--num-processes must be >= 1 and 0 <= --process-id < --num-processes")
+    if (cfg["num_processes"] > 1) != bool(cfg["coordinator"]):
+        raise SystemExit("--coordinator and --num-processes > 1 go together")
+    if cfg["num_processes"] > 1 and cfg["engine"] != "local":
+        raise SystemExit("--coordinator: one model over several processes runs with --engine local")
     if cfg["ray_address"] and cfg["engine"] != "ray":
         raise SystemExit("--ray-address is for --engine ray")
     if cfg["whiten_bias_epochs"] is not None and cfg["whiten_bias_epochs"] < 0:
@@ -470,6 +488,9 @@ def resolve_config(args) -> Config:
         cfg["out"] = cfg.get("out") or os.path.join("runs", f"{dataset}-{stem}")
         cfg["model_name"] = stem
     cfg["out"] = cfg.get("out") or os.path.join("runs", f"{dataset}-{model}")
+    if cfg["process_id"]:  # not the chief: an identical copy beside it, no write races
+        cfg["out"] = os.path.join(cfg["out"], f"process-{cfg['process_id']}")
+        cfg["models_dir"] = os.path.join(cfg["out"], "saved_models")
     cfg["resume"], cfg["overwrite"], cfg["verbose"] = args.resume, args.overwrite, args.verbose
     import keras
 

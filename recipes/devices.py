@@ -233,14 +233,37 @@ def instantiate(plan: Plan) -> Placement:
         import jax
         import keras
 
-        devs = [d for d in jax.devices(plan.device)]
+        devs = list(jax.devices(plan.device))  # every process's (several processes: all)
         if plan.strategy == "data_parallel":
-            return Placement(plan, distribution=keras.distribution.DataParallel(devices=devs))
+            dist = keras.distribution.DataParallel(devices=devs)
+            if jax.process_count() > 1:
+                dist.auto_shard_dataset = False  # train_one feeds each process its share
+            return Placement(plan, distribution=dist)
         jax.config.update("jax_default_device", devs[0])
         return Placement(plan)
     if plan.backend == "torch":
         return Placement(plan, device_name="cuda:0" if plan.device == "gpu" else "cpu")
     return Placement(plan)
+
+
+def join_processes(coordinator: str, num_processes: int, process_id: int, backend: str) -> None:
+    """Join ``num_processes`` processes (hosts) into one JAX runtime whose devices are all the
+    processes' devices (``keras.distribution.initialize``); on CPUs their collectives go over
+    gloo. Call before JAX starts a backend."""
+    if num_processes <= 1:
+        return
+    if backend != "jax":
+        raise DeviceError(f"--coordinator is for KERAS_BACKEND=jax (here: {backend}); "
+                          "TensorFlow's several-host training (MultiWorkerMirroredStrategy, "
+                          "TF_CONFIG) is not wired into recipes.compare yet")
+    import jax
+    import keras
+
+    try:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    except (AttributeError, ValueError):  # pragma: no cover - an older or newer JAX
+        pass
+    keras.distribution.initialize(coordinator, num_processes, process_id)
 
 
 def split_host_cpu(n: int, backend: str) -> None:

@@ -178,6 +178,29 @@ def replica_batches(n_train: int, batch_size: int, replicas: int, seed: int):
     return bs, keep
 
 
+def _processes() -> tuple[int, int]:
+    """(process count, this process's index) of a multi-process JAX run, else (1, 0)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return 1, 0
+    import jax
+
+    return jax.process_count(), jax.process_index()
+
+
+def _local_copy(model):
+    """The model with this process's copy of its replicated weights, outside any
+    distribution (for evaluation and saving after multi-process training)."""
+    import jax
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights([np.asarray(jax.device_get(v.value.addressable_data(0)))
+                      for v in model.weights])
+    return copy
+
+
 def _predict(model, x, batch_size=500):
     strategy = getattr(model, "_distribute_strategy", None)
     if strategy is not None and strategy.num_replicas_in_sync > 1:
@@ -326,6 +349,11 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     bs, keep = replica_batches(len(d["x_train"]), cfg["batch_size"], replicas, seed)
     if keep is not None:
         d = dict(d, x_train=d["x_train"][keep], y_train=d["y_train"][keep])
+    global_bs = bs
+    procs, rank = _processes()
+    if procs > 1:  # each process feeds its share of every (global) batch
+        d = dict(d, **{k: d[k][rank::procs] for k in ("x_train", "y_train", "x_val", "y_val")})
+        bs = global_bs // procs
     batch_aug = cfg.get("augment") in BATCH_AUGMENTS
     # steps per epoch for the schedule: the feed's own count (BatchAugment drops a ragged batch)
     steps = (len(BatchAugment(d["x_train"], d["y_train"], bs)) if batch_aug
@@ -335,7 +363,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     scope = placement.scope() if placement is not None else contextlib.nullcontext()
     phases = {}
     t = time.perf_counter()
-    eval_bs = _eval_batch_size(len(d["x_val"]), replicas=replicas)
+    eval_bs = _eval_batch_size(len(d["x_val"]), replicas=replicas // procs)
     with scope:
         model, optimizer = make_model(cfg, act, d, batch_aug)
         init_whitening(model, d["x_train"])
@@ -369,6 +397,10 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
                              validation_data=(d["x_val"], d["y_fit_val"]),
                              validation_batch_size=eval_bs, **fit_kw)
         phases["fit"] = time.perf_counter() - t
+    if procs > 1:
+        # evaluate, time and save a local copy: every process holds all the (replicated)
+        # weights; the distributed model's outputs span processes
+        model, replicas = _local_copy(model), replicas // procs
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     history["epoch_seconds"] = timer.epoch_seconds
     history["train_seconds"] = timer.train_seconds
@@ -434,7 +466,8 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "backend": keras.backend.backend(), "keras_version": keras.__version__,
         "dtype_policy": policy,
         "device": placement.description if placement is not None else None,
-        "replicas": replicas, "batch_size_used": bs, "n_train_used": len(d["x_train"]),
+        "replicas": replicas * procs, "processes": procs, "batch_size_used": global_bs,
+        "n_train_used": len(d["x_train"]) * procs,
         "validation": "holdout" if cfg.get("val_split") else "test",
         "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": time.perf_counter() - t_run, "phase_seconds": phases,

@@ -196,3 +196,61 @@ def test_ray_retries_a_killed_worker_and_finishes_every_run_once(npz, tmp_path, 
     # each run reported once by the driver, the killed one included (retried by Ray)
     lines = [line for line in log.splitlines() if line.startswith("[")]
     assert len(lines) == 4 and len({line.split("]")[1].split("accuracy")[0] for line in lines}) == 4
+
+
+# --------------------------------------------------------------------------- several processes
+@pytest.mark.skipif(BACKEND != "jax", reason="several processes: JAX keras.distribution")
+def test_two_processes_on_loopback_train_one_model(npz, tmp_path):
+    import glob
+
+    port = _free_port()
+    out, models = tmp_path / "out", tmp_path / "models"
+    env = {**os.environ, "KERAS_BACKEND": "jax", "CUDA_VISIBLE_DEVICES": "",
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("XLA_FLAGS", None)
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "recipes.compare", "--data", str(npz), "--model", "mlp",
+         "--model-option", "width=16", "--activations", "relu", "--seeds", "1", "--epochs", "2",
+         "--batch-size", "100", "--device", "cpu", "--no-diagnostics", "--out", str(out),
+         "--models-dir", str(models), "--coordinator", f"127.0.0.1:{port}",
+         "--num-processes", "2", "--process-id", str(i)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for i in (0, 1)]
+    try:
+        logs = [p.communicate(timeout=240)[0] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    recs = [json.loads((out / "runs" / "relu-seed0.json").read_text()),
+            json.loads((out / "process-1" / "runs" / "relu-seed0.json").read_text())]
+    assert [(r["replicas"], r["processes"]) for r in recs] == [(2, 2), (2, 2)]
+    assert recs[0]["history"]["loss"] == recs[1]["history"]["loss"]   # one model, two feeds
+    import keras_acts
+
+    paths = [glob.glob(str(models / "**" / "relu-seed0.keras"), recursive=True)[0],
+             glob.glob(str(out / "process-1" / "**" / "relu-seed0.keras"), recursive=True)[0]]
+    w0, w1 = (keras_acts.load_model(p).get_weights() for p in paths)
+    assert len(w0) == len(w1) > 0
+    for a, b in zip(w0, w1):
+        np.testing.assert_array_equal(a, b)   # the processes agree on the trained weights
+
+
+def test_process_flags_are_checked_before_anything_runs(tmp_path):
+    from recipes import compare
+
+    parse = compare.build_parser().parse_args
+    for argv, match in ((["--coordinator", "127.0.0.1:1"], "go together"),
+                        (["--num-processes", "2", "--process-id", "2",
+                          "--coordinator", "127.0.0.1:1"], "process-id"),
+                        (["--num-processes", "2", "--coordinator", "127.0.0.1:1", "--engine",
+                          "ray"], "engine local"),
+                        (["--ray-address", "127.0.0.1:1"], "engine ray")):
+        with pytest.raises(SystemExit, match=match):
+            compare.resolve_config(parse(argv))
+    cfg = compare.resolve_config(parse(["--num-processes", "2", "--process-id", "1",
+                                        "--coordinator", "127.0.0.1:1", "--out", "o"]))
+    assert cfg.out == os.path.join("o", "process-1")   # not the chief: a copy beside it
+    with pytest.raises(devices.DeviceError, match="KERAS_BACKEND=jax"):
+        devices.join_processes("127.0.0.1:1", 2, 0, "tensorflow")
