@@ -253,9 +253,10 @@ def join_processes(coordinator: str, num_processes: int, process_id: int, backen
     if num_processes <= 1:
         return
     if backend != "jax":
-        raise DeviceError(f"--coordinator is for KERAS_BACKEND=jax (here: {backend}); "
-                          "TensorFlow's several-host training (MultiWorkerMirroredStrategy, "
-                          "TF_CONFIG) is not wired into recipes.compare yet")
+        raise DeviceError(f"--coordinator is for KERAS_BACKEND=jax (here: {backend}); with "
+                          "Keras 3.15, fit under TensorFlow's MultiWorkerMirroredStrategy "
+                          "fails (PerReplica values), and torch trains on one device per "
+                          "process")
     import jax
     import keras
 
