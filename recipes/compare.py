@@ -158,7 +158,8 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         finished = ray_runs(cfg, pending, data, stream)
         bar.set_postfix_str(f"{len(pending)} runs as Ray tasks")
     else:
-        finished = local_runs(cfg, pending, data, placement)
+        # (train_one as this module sees it: tests interrupt a grid by replacing it)
+        finished = local_runs(cfg, pending, data, placement, train_one)
     try:
         for a, seed, rec in finished:
             ran.append((a, seed))

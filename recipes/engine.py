@@ -21,12 +21,14 @@ from .runs import GridError, load_run, run_path, write_json
 __all__ = ["local_runs", "ray_runs"]
 
 
-def local_runs(cfg, pending, data, placement):
-    """Train ``pending`` ``[(activation, slug, seed), ...]`` one after another."""
-    from .train import train_one
+def local_runs(cfg, pending, data, placement, train=None):
+    """Train ``pending`` ``[(activation, slug, seed), ...]`` one after another with ``train``
+    (default ``recipes.train.train_one``)."""
+    if train is None:
+        from .train import train_one as train
 
     for act, slug, seed in pending:
-        rec = train_one(cfg, act, seed, data, placement)
+        rec = train(cfg, act, seed, data, placement)
         write_json(run_path(cfg["out"], slug, seed), rec)
         yield act, seed, rec
 
