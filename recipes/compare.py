@@ -118,8 +118,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
                        cfg.get("process_id", 0), cfg["backend"])
         split_host_cpu(cfg.get("cpu_devices", 1), cfg["backend"])
     setup_runtime(cfg)
-    if placement is None:
-        placement = setup(cfg.get("device", "auto"))
+    placement = placement or setup(cfg.get("device", "auto"))
     if data is None:
         data = prepare_data(cfg)
     sites = preflight(cfg, data, stream)

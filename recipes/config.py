@@ -495,5 +495,4 @@ def resolve_config(args) -> Config:
     import keras
 
     cfg["backend"] = keras.backend.backend()
-    cfg.update({k: given[k] for k in ("data_dir", "cache_dir") if k in given})
     return Config.from_mapping(cfg)

@@ -349,7 +349,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     bs, keep = replica_batches(len(d["x_train"]), cfg["batch_size"], replicas, seed)
     if keep is not None:
         d = dict(d, x_train=d["x_train"][keep], y_train=d["y_train"][keep])
-    global_bs = bs
+    global_bs, n_used = bs, len(d["x_train"])
     procs, rank = _processes()
     if procs > 1:  # each process feeds its share of every (global) batch
         d = dict(d, **{k: d[k][rank::procs] for k in ("x_train", "y_train", "x_val", "y_val")})
@@ -397,21 +397,22 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
                              validation_data=(d["x_val"], d["y_fit_val"]),
                              validation_batch_size=eval_bs, **fit_kw)
         phases["fit"] = time.perf_counter() - t
+    eval_devices = replicas
     if procs > 1:
         # evaluate, time and save a local copy: every process holds all the (replicated)
         # weights; the distributed model's outputs span processes
-        model, replicas = _local_copy(model), replicas // procs
+        model, eval_devices = _local_copy(model), 1
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     history["epoch_seconds"] = timer.epoch_seconds
     history["train_seconds"] = timer.train_seconds
     t = time.perf_counter()
     if regression:
         test = regression_metrics(model, d["x_test"], d["y_test"],
-                                  _eval_batch_size(len(d["x_test"]), replicas=replicas))
+                                  _eval_batch_size(len(d["x_test"]), replicas=eval_devices))
         finite = np.array([math.isfinite(test["test_loss"])])
     else:
         probs = predict_proba(model, d["x_test"], cfg.get("tta"),
-                              _eval_batch_size(len(d["x_test"]), replicas=replicas),
+                              _eval_batch_size(len(d["x_test"]), replicas=eval_devices),
                               logits=logits)
         y = d["y_test"]
         finite = np.all(np.isfinite(probs), axis=1)
@@ -423,8 +424,8 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     phases["evaluate"] = time.perf_counter() - t
     t = time.perf_counter()
     # (per sample: the smallest batch the devices can split, divided by its size)
-    latency = (_latency_ms(model, d["x_test"][:256 // replicas * replicas]),
-               _latency_ms(model, d["x_test"][:replicas]) / replicas)
+    latency = (_latency_ms(model, d["x_test"][:256 // eval_devices * eval_devices]),
+               _latency_ms(model, d["x_test"][:eval_devices]) / eval_devices)
     phases["latency"] = time.perf_counter() - t
     n_ep = len(timer.train_seconds)
     secs = timer.train_seconds[1:] if n_ep > 1 else timer.train_seconds
@@ -466,8 +467,8 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "backend": keras.backend.backend(), "keras_version": keras.__version__,
         "dtype_policy": policy,
         "device": placement.description if placement is not None else None,
-        "replicas": replicas * procs, "processes": procs, "batch_size_used": global_bs,
-        "n_train_used": len(d["x_train"]) * procs,
+        "replicas": replicas, "processes": procs, "batch_size_used": global_bs,
+        "n_train_used": n_used,
         "validation": "holdout" if cfg.get("val_split") else "test",
         "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": time.perf_counter() - t_run, "phase_seconds": phases,
