@@ -8,8 +8,10 @@ import contextlib
 import datetime as _dt
 import json
 import math
+import re
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -492,22 +494,45 @@ def setup_runtime(cfg):
     return policy
 
 
-def dtype_policy(cfg) -> str:
-    """The one choice of Keras dtype policy: float32, or with ``mixed_precision``
-    mixed_float16 on a GPU and mixed_bfloat16 on CPUs and TPUs."""
-    if not cfg.get("mixed_precision"):
+def native_bf16_cpu(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU computes bfloat16 natively (the AVX512_BF16 or AMX-BF16 flag in
+    /proc/cpuinfo). Elsewhere bfloat16 is emulated and slower than float32."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    return re.search(r"\b(avx512_bf16|amx_bf16)\b", cpuinfo) is not None
+
+
+def dtype_policy(cfg, cpuinfo: str | None = None) -> str:
+    """The one choice of Keras dtype policy. ``mixed_precision``: off -> float32; on ->
+    mixed_float16 on a GPU, mixed_bfloat16 on CPUs and TPUs; auto -> the same as on for
+    a GPU or TPU, and on a CPU mixed_bfloat16 only for TensorFlow on a CPU with native
+    bfloat16 (measured, airbench-shaped CIFAR-10 net on a 2-core AVX512_BF16 EPYC:
+    1.24x the float32 img/s at widths 64/128/128, 1.5x at 64/192/192, 2.2x at
+    64/256/256), float32 otherwise."""
+    mode = cfg.get("mixed_precision") or "off"
+    mode = {True: "on", False: "off"}.get(mode, mode)
+    if mode == "off":
         return "float32"
-    gpu = False
-    if cfg["backend"] == "tensorflow":
-        import tensorflow as tf
+    accel = None  # "gpu", "tpu" or None
+    if cfg.get("device") != "cpu":
+        if cfg["backend"] == "tensorflow":
+            import tensorflow as tf
 
-        gpu = bool(tf.config.list_physical_devices("GPU"))
-    elif cfg["backend"] == "jax":
-        import jax
+            accel = "gpu" if tf.config.list_physical_devices("GPU") else None
+        elif cfg["backend"] == "jax":
+            import jax
 
-        gpu = jax.default_backend() == "gpu"
-    elif cfg["backend"] == "torch":
-        import torch
+            accel = jax.default_backend() if jax.default_backend() in ("gpu", "tpu") else None
+        elif cfg["backend"] == "torch":
+            import torch
 
-        gpu = torch.cuda.is_available()
-    return "mixed_float16" if gpu and cfg.get("device") != "cpu" else "mixed_bfloat16"
+            accel = "gpu" if torch.cuda.is_available() else None
+    if accel == "gpu":
+        return "mixed_float16"
+    if mode == "auto" and accel is None and not (cfg["backend"] == "tensorflow"
+                                                 and native_bf16_cpu(cpuinfo)):
+        return "float32"
+    return "mixed_bfloat16"
