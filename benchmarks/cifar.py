@@ -5,6 +5,7 @@ flip+translate test-time augmentation.
 
     python benchmarks/cifar.py --data-dir ../shared/data                 # TF, JAX, torch
     python benchmarks/cifar.py --backends tensorflow --variant 94 --steps 8
+    python benchmarks/cifar.py --backends tensorflow --mixed-precision off,on   # float32 vs bf16
 
 Each backend runs in its own process (KERAS_BACKEND is fixed at import), one after the
 other, never beside another benchmark. Writes ``benchmarks/results/cifar-throughput-cpu.md``.
@@ -47,12 +48,12 @@ def worker(args) -> dict:
 
     cfg = compare.resolve_config(compare.build_parser().parse_args(
         ["--dataset", "cifar10", "--model", "cnn", "--variant", args.variant,
-         "--activations", args.activation]))
+         "--activations", args.activation, "--mixed-precision", args.mixed_precision]))
     ds = data.load("cifar10", args.data_dir, verbose=False)
     n = args.batch * (args.steps + 2)
     x = data.preprocess(ds.x_train[:n], "standardize")
     y = np.eye(10, dtype="float32")[ds.y_train[:n]]
-    train.setup_runtime(cfg)
+    policy = train.setup_runtime(cfg)
     keras.utils.set_random_seed(0)
     model = build_model("cnn", x.shape[1:], 10, args.activation, **cfg["model_options"])
     init_whitening(model, x)
@@ -80,7 +81,7 @@ def worker(args) -> dict:
                                   tta_views(xt, "flip_translate")], 1)
     return dict(backend=keras.backend.backend(), variant=args.variant, batch=args.batch,
                 steps=args.steps, activation=args.activation, jit_compile=str(jit),
-                steps_per_execution=spe, img_per_s=args.batch / step_s, step_s=step_s,
+                steps_per_execution=spe, dtype_policy=policy, img_per_s=args.batch / step_s, step_s=step_s,
                 epoch_s_50k=50000 / (args.batch / step_s), warmup_s=warm,
                 augment_numpy_ms=1000 * aug_np, augment_keras_layers_ms=1000 * aug_layers,
                 eval_s_per_10k=eval_s * 10000 / len(xt), tta_s_per_10k=tta_s * 10000 / len(xt),
@@ -92,6 +93,8 @@ def main(argv=None) -> int:
     p.add_argument("--backends", default="tensorflow,jax,torch")
     p.add_argument("--variant", default="93", choices=["93", "94", "small"])
     p.add_argument("--activation", default="gelu")
+    p.add_argument("--mixed-precision", default="auto",
+                   help="comma list of auto, on, off (recipes.train.dtype_policy); one row each")
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--steps", type=int, default=6, help="timed training steps (after 2 warm-up)")
     p.add_argument("--eval-images", type=int, default=2000, help="test images for eval / TTA")
@@ -104,10 +107,12 @@ def main(argv=None) -> int:
         return 0
     rows = []
     load = os.getloadavg()
-    for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+    runs = [(b.strip(), m.strip()) for b in args.backends.split(",") if b.strip()
+            for m in args.mixed_precision.split(",") if m.strip()]
+    for backend, mixed in runs:
         cmd = [sys.executable, __file__, "--worker", "--variant", args.variant, "--activation",
                args.activation, "--batch", str(args.batch), "--steps", str(args.steps),
-               "--eval-images", str(args.eval_images)]
+               "--eval-images", str(args.eval_images), "--mixed-precision", mixed]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
         env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
@@ -121,7 +126,7 @@ def main(argv=None) -> int:
         res["wall_s"] = time.perf_counter() - t
         rows.append(res)
         print(f"{backend}: {res['img_per_s']:.0f} img/s (jit_compile={res['jit_compile']}, "
-              f"steps_per_execution={res['steps_per_execution']})", flush=True)
+              f"steps_per_execution={res['steps_per_execution']}, {res['dtype_policy']})", flush=True)
     from keras_acts.docs import markdown_table
 
     cpu = platform.processor() or platform.machine()
@@ -130,11 +135,11 @@ def main(argv=None) -> int:
                    if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    head = ["backend", "img/s (train)", "s per 50k epoch", "jit_compile", "steps/exec",
+    head = ["backend", "img/s (train)", "s per 50k epoch", "dtype policy", "jit_compile", "steps/exec",
             "compile + 2 steps (s)", "NumPy batch aug. (ms/batch)", "Keras aug. layers (ms/batch)",
             "eval (s/10k)", "flip+translate TTA (s/10k)"]
     table = markdown_table(head, [[r["backend"], f"{r['img_per_s']:.0f}", f"{r['epoch_s_50k']:.0f}",
-                                   r["jit_compile"], r["steps_per_execution"],
+                                   r.get("dtype_policy", "float32"), r["jit_compile"], r["steps_per_execution"],
                                    f"{r['warmup_s']:.1f}", f"{r['augment_numpy_ms']:.1f}",
                                    f"{r['augment_keras_layers_ms']:.0f}", f"{r['eval_s_per_10k']:.1f}",
                                    f"{r['tta_s_per_10k']:.1f}"] for r in rows])
@@ -143,7 +148,7 @@ def main(argv=None) -> int:
             f"load average before {load[0]:.2f}; Keras {rows[0]['keras'] if rows else '?'}; batch "
             f"{args.batch}, {args.steps} timed steps after 2 warm-up steps, real CIFAR-10 images "
             "through `recipes.augment.BatchAugment`; the settings are those `recipes.train` picks "
-            "per backend (XLA, steps per execution).\n\n" + table)
+            "per backend (dtype policy, XLA, steps per execution).\n\n" + table)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(text)

@@ -102,7 +102,7 @@ def test_presets_and_overrides():
     assert over["model_options"]["width"] == 32
     cifar = compare.resolve_config(p.parse_args(["--dataset", "cifar10", "--model", "cnn"]))
     assert cifar["model_options"]["batchnorm"] and cifar["augment"] == "flip_translate"
-    assert cifar["model_options"]["stem"] == "whiten" and cifar["model_options"]["filters"] == (64, 128, 128)
+    assert cifar["model_options"]["stem"] == "whiten" and cifar["model_options"]["filters"] == (64, 192, 192)
     c94 = compare.resolve_config(p.parse_args(["--dataset", "cifar10", "--model", "cnn", "--variant", "94"]))
     assert c94["model_options"]["filters"] == (64, 256, 256) and c94["epochs"] == 10
     cq = compare.resolve_config(p.parse_args(["--preset", "cifar-quick"]))
@@ -329,6 +329,42 @@ def test_diagnostics_recorded_when_available(tmp_path):
     rec = compare.train_one(cfg, "relu", 0, tiny_data(cfg))
     assert rec["diagnostics"]
     json.dumps(rec["diagnostics"])
+
+
+def test_native_bf16_cpu_reads_the_cpu_flags():
+    from recipes.train import native_bf16_cpu
+
+    assert native_bf16_cpu("flags\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
+    assert native_bf16_cpu("flags\t: fpu avx2 amx_bf16 amx_tile\n")
+    assert not native_bf16_cpu("flags\t: fpu avx2 avx512f avx512_vnni\n")
+    assert not native_bf16_cpu("flags\t: avx512_bf16x\n")  # whole flags only
+
+
+@pytest.mark.parametrize("mode, backend, flags, expected", [
+    ("off", "tensorflow", "avx512_bf16", "float32"),
+    ("on", "tensorflow", "avx2", "mixed_bfloat16"),    # forced: emulated bfloat16 too
+    ("auto", "tensorflow", "avx512f avx512_bf16", "mixed_bfloat16"),
+    ("auto", "tensorflow", "avx512f", "float32"),      # no native bfloat16: float32
+])
+def test_mixed_precision_auto_follows_the_cpu(tmp_path, mode, backend, flags, expected):
+    from recipes.train import dtype_policy
+
+    cfg = tiny_cfg(tmp_path, mixed_precision=mode, device="cpu", backend=backend)
+    assert dtype_policy(cfg, cpuinfo=f"flags\t: fpu {flags}\n") == expected
+
+
+def test_mixed_precision_setting_is_validated(tmp_path):
+    assert tiny_cfg(tmp_path, mixed_precision=True).mixed_precision == "on"   # old configs
+    assert tiny_cfg(tmp_path, mixed_precision=False).mixed_precision == "off"
+    with pytest.raises(ValueError, match="mixed_precision must be"):
+        tiny_cfg(tmp_path, mixed_precision="yes")
+    parse = compare.build_parser().parse_args
+    assert compare.resolve_config(parse(["--mixed-precision"])).mixed_precision == "on"
+    assert compare.resolve_config(parse([])).mixed_precision == "off"
+    cifar = compare.resolve_config(parse(["--dataset", "cifar10", "--model", "cnn"]))
+    assert (cifar.mixed_precision, cifar.variant) == ("auto", "93")
+    assert compare.resolve_config(parse(["--dataset", "cifar10", "--model", "cnn",
+                                         "--mixed-precision", "off"])).mixed_precision == "off"
 
 
 def test_mixed_precision_policy_is_applied(tmp_path):
