@@ -40,12 +40,14 @@ PRESETS = {
 RECIPES = {
     "mlp": dict(model_options=dict(depth=2, width=256, dropout=0.0), lr=1e-3, batch_size=128),
     "snn": dict(model_options=dict(depth=4, width=256, dropout=0.05), lr=5e-4, batch_size=128),
-    # MNIST / Fashion-MNIST: three BatchNorm conv stages + random shifts. Measured (relu,
+    # MNIST / Fashion-MNIST: three BatchNorm conv stages + random shifts; bfloat16 where the
+    # CPU has it natively (AVX512_BF16 EPYC, synthetic batches: 14.5 s per 60k-image epoch vs
+    # 24.2 s in float32, the gain needs steps_per_execution 16 as the TF default). Measured (relu,
     # seed 0, TensorFlow, 2-core CPU): 99.51 % MNIST test accuracy after 10 epochs, 99.37 %
     # after 5 (the classic Keras convnet, filters (32, 64) without BatchNorm: ~99.1 %).
     "cnn": dict(model_options=dict(filters=(32, 64, 128), convs_per_stage=1, batchnorm=True,
                                    dense=128, dropout=0.1, dense_dropout=0.3),
-                lr=1e-3, batch_size=128, augment="shift"),
+                lr=1e-3, batch_size=128, augment="shift", mixed_precision="auto"),
     "resnet": dict(model_options=dict(blocks=3, base_filters=16), lr=2e-3, batch_size=128,
                    augment="flip_shift"),
     # the user's own model (--model-file / --model-fn): Adam 1e-3, cosine, batch 128 unless
@@ -85,7 +87,7 @@ AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, ba
 #: ``--variant 93`` (the default) widens the last two stages to 192 (~1.9x airbench93's
 #: multiply-adds); ``--variant 94``: airbench94's widths 64/256/256 (~118 M), 10 epochs.
 VARIANTS = {"93": dict(model_options=dict(filters=(64, 192, 192))), "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
-            "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=8)}
+            "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=10)}
 DATASET_RECIPES = {("cifar10", "cnn"): AIRBENCH}
 DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", seeds=3, epochs=10,
                 data=None, task="classification", model_file=None, model_fn=None,
@@ -285,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--variant", choices=sorted(VARIANTS), default=None,
       help="CIFAR-10 cnn recipe size: 93 (default; airbench93's net widened to 64/192/192, "
            "11 epochs), 94 (widths 64/256/256, 10 epochs, airbench94-sized), small "
-           "(32/64/64, 8 epochs: the cifar-quick preset)")
+           "(32/64/64, 10 epochs: the cifar-quick preset)")
     a("--label-smoothing", type=float, default=None, help="label smoothing of the loss (0-1)")
     a("--tta", choices=["none", "flip", "flip_translate"], default=None,
       help="test-time augmentation: flip = average the predictions on the test images and "
