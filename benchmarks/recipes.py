@@ -90,7 +90,8 @@ _RECIPE_FALLBACK = dict(model_options=dict(filters=(32, 64, 128), convs_per_stag
                                            batchnorm=True, dense=128, dropout=0.1,
                                            dense_dropout=0.3),
                         lr=1e-3, batch_size=128, epochs=10, schedule="cosine",
-                        preprocess="standardize", optimizer="adam", augment="shift")
+                        preprocess="standardize", optimizer="adam", augment="shift",
+                        mixed_precision="auto")
 
 
 def recipe_settings():
@@ -104,7 +105,7 @@ def recipe_settings():
                     epochs=compare.PRESETS.get("standard", {}).get("epochs", d.get("epochs", 10)),
                     schedule=d.get("schedule", "cosine"), preprocess=d.get("preprocess", "standardize"),
                     optimizer=d.get("optimizer", "adam"), augment=r.get("augment"),
-                    source="recipes.compare")
+                    mixed_precision=r.get("mixed_precision", "off"), source="recipes.compare")
     except Exception as exc:  # noqa: BLE001 - fall back, but say so
         return dict(_RECIPE_FALLBACK, source=f"built-in copy (recipes.compare: {type(exc).__name__})")
 
@@ -312,6 +313,12 @@ def make_specs(args, device_kind, backend):
     # narrow for it: 11.8 s vs 7.2 s for the epoch, results/mnist-fast-batch-dtype-cpu-tensorflow.md)
     mixed = {"on": True, "off": False, "auto": device_kind == "gpu"}[args.mixed_precision]
     spe = args.steps_per_execution
+    # the recipe as recipes.compare runs it: its dtype policy and steps per execution
+    from recipes import train as rtrain
+
+    recipe_mixed = rtrain.dtype_policy(dict(mixed_precision=rec.get("mixed_precision", "off"),
+                                            backend=backend, device="auto")) != "float32"
+    recipe_spe = rtrain._steps_per_execution({})
     pipeline = args.pipeline
     if pipeline == "tfdata" and backend != "tensorflow":
         print("note: --pipeline tfdata is for the TensorFlow backend; using NumPy arrays", flush=True)
@@ -345,12 +352,13 @@ def make_specs(args, device_kind, backend):
                         kind="ours", prep="standardize", model_options=rec["model_options"],
                         augment=rec.get("augment"), batch_size=rec["batch_size"], lr=rec["lr"],
                         schedule=rec["schedule"],
-                        jit=jit, steps_per_execution=1, mixed=False, pipeline="numpy",
-                        epochs=args.recipe_epochs or rec["epochs"],
+                        jit=jit, steps_per_execution=recipe_spe, mixed=recipe_mixed,
+                        pipeline="numpy", epochs=args.recipe_epochs or rec["epochs"],
                         describe=f"build_model('cnn', {_opts(rec['model_options'])}), trained as "
                                  f"recipes.compare does ({rec['source']}): Adam {rec['lr']:g} "
                                  f"{rec['schedule']}, batch {rec['batch_size']}, augment "
-                                 f"{rec.get('augment')}")
+                                 f"{rec.get('augment')}, steps_per_execution={recipe_spe}, "
+                                 f"{'mixed_bfloat16' if recipe_mixed else 'float32'}")
                 elif o == "recipe-fast":
                     specs["ours:recipe-fast"] = dict(
                         fast_common, model_options=rec["model_options"], augment=rec.get("augment"),
