@@ -184,7 +184,7 @@ def run_config(name, spec, data, args, device_kind):
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(args.seed)
-    policy = "mixed_bfloat16" if spec.get("mixed") else "float32"
+    policy = spec["policy"]
     keras.mixed_precision.set_dtype_policy(policy)
     x_tr, y_tr, x_te, y_te = data[spec["prep"]]
     n_train = len(x_tr) - (int(len(x_tr) * spec["validation_split"]) if spec.get("validation_split") else 0)
@@ -312,12 +312,13 @@ def make_specs(args, device_kind, backend):
     # auto: on GPUs only. (On a native-bfloat16 CPU the fast net's 24/32 channels are too
     # narrow for it: 11.8 s vs 7.2 s for the epoch, results/mnist-fast-batch-dtype-cpu-tensorflow.md)
     mixed = {"on": True, "off": False, "auto": device_kind == "gpu"}[args.mixed_precision]
+    policy = "mixed_bfloat16" if mixed else "float32"
     spe = args.steps_per_execution
     # the recipe as recipes.compare runs it: its dtype policy and steps per execution
     from recipes import train as rtrain
 
-    recipe_mixed = rtrain.dtype_policy(dict(mixed_precision=rec.get("mixed_precision", "off"),
-                                            backend=backend, device="auto")) != "float32"
+    recipe_policy = rtrain.dtype_policy(dict(mixed_precision=rec.get("mixed_precision", "off"),
+                                             backend=backend, device="auto"))
     recipe_spe = rtrain._steps_per_execution({})
     pipeline = args.pipeline
     if pipeline == "tfdata" and backend != "tensorflow":
@@ -330,7 +331,7 @@ def make_specs(args, device_kind, backend):
                                                         and device_kind == "cpu"))
     fast_common = dict(kind="ours", prep="standardize", batch_size=bs, lr=lr,
                        schedule="one_cycle", jit=jit, steps_per_execution=spe,
-                       mixed=mixed, pipeline=pipeline, epochs=args.ours_epochs, drop_remainder=True)
+                       policy=policy, pipeline=pipeline, epochs=args.ours_epochs, drop_remainder=True)
     specs = {}
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     ours = [c.strip() for c in args.ours_config.split(",") if c.strip()]
@@ -342,7 +343,7 @@ def make_specs(args, device_kind, backend):
             specs["keras_io"] = dict(kind="keras_io", prep="keras_io", batch_size=128,
                                      epochs=args.baseline_epochs, validation_split=0.1, lr=1e-3,
                                      schedule="constant", jit="auto", steps_per_execution=1,
-                                     mixed=False, pipeline="numpy",
+                                     policy="float32", pipeline="numpy",
                                      describe="keras.io simple MNIST convnet: Adam 1e-3, batch "
                                               "128, validation_split 0.1, defaults otherwise")
         elif c == "ours":
@@ -352,13 +353,13 @@ def make_specs(args, device_kind, backend):
                         kind="ours", prep="standardize", model_options=rec["model_options"],
                         augment=rec.get("augment"), batch_size=rec["batch_size"], lr=rec["lr"],
                         schedule=rec["schedule"],
-                        jit=jit, steps_per_execution=recipe_spe, mixed=recipe_mixed,
+                        jit=jit, steps_per_execution=recipe_spe, policy=recipe_policy,
                         pipeline="numpy", epochs=args.recipe_epochs or rec["epochs"],
                         describe=f"build_model('cnn', {_opts(rec['model_options'])}), trained as "
                                  f"recipes.compare does ({rec['source']}): Adam {rec['lr']:g} "
                                  f"{rec['schedule']}, batch {rec['batch_size']}, augment "
                                  f"{rec.get('augment')}, steps_per_execution={recipe_spe}, "
-                                 f"{'mixed_bfloat16' if recipe_mixed else 'float32'}")
+                                 f"{recipe_policy}")
                 elif o == "recipe-fast":
                     specs["ours:recipe-fast"] = dict(
                         fast_common, model_options=rec["model_options"], augment=rec.get("augment"),
@@ -382,7 +383,7 @@ def make_specs(args, device_kind, backend):
         if s["kind"] == "ours" and s["schedule"] == "one_cycle":
             s["describe"] += (f": batch {s['batch_size']}, Adam one-cycle peak {s['lr']:g}, "
                               f"jit_compile={s['jit']}, steps_per_execution={s['steps_per_execution']}, "
-                              f"{'mixed_bfloat16' if s['mixed'] else 'float32'}, {s['pipeline']} input, "
+                              f"{s['policy']}, {s['pipeline']} input, "
                               "whole batches only (a fresh random N//batch*batch sample each epoch)")
     return specs
 

@@ -86,7 +86,8 @@ AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, ba
 # 64/128/128 train at 32 s/epoch (float32: 50-55 s) to 92.56 % (float32: 92.70 %).
 #: ``--variant 93`` (the default) widens the last two stages to 192 (~1.9x airbench93's
 #: multiply-adds); ``--variant 94``: airbench94's widths 64/256/256 (~118 M), 10 epochs.
-VARIANTS = {"93": dict(model_options=dict(filters=(64, 192, 192))), "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
+VARIANTS = {"93": dict(model_options=dict(filters=(64, 192, 192))),
+            "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
             "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=10)}
 DATASET_RECIPES = {("cifar10", "cnn"): AIRBENCH}
 DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", seeds=3, epochs=10,

@@ -512,8 +512,7 @@ def dtype_policy(cfg, cpuinfo: str | None = None) -> str:
     bfloat16 (measured, airbench-shaped CIFAR-10 net on a 2-core AVX512_BF16 EPYC:
     1.24x the float32 img/s at widths 64/128/128, 1.5x at 64/192/192, 2.2x at
     64/256/256), float32 otherwise."""
-    mode = cfg.get("mixed_precision") or "off"
-    mode = {True: "on", False: "off"}.get(mode, mode)
+    mode = cfg.get("mixed_precision") or "off"   # Config has normalised old booleans
     if mode == "off":
         return "float32"
     accel = None  # "gpu", "tpu" or None
@@ -532,7 +531,7 @@ def dtype_policy(cfg, cpuinfo: str | None = None) -> str:
             accel = "gpu" if torch.cuda.is_available() else None
     if accel == "gpu":
         return "mixed_float16"
-    if mode == "auto" and accel is None and not (cfg["backend"] == "tensorflow"
-                                                 and native_bf16_cpu(cpuinfo)):
-        return "float32"
-    return "mixed_bfloat16"
+    if mode == "on" or accel == "tpu" or (cfg["backend"] == "tensorflow"
+                                          and native_bf16_cpu(cpuinfo)):
+        return "mixed_bfloat16"
+    return "float32"
