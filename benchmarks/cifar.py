@@ -6,6 +6,7 @@ flip+translate test-time augmentation.
     python benchmarks/cifar.py --data-dir ../shared/data                 # TF, JAX, torch
     python benchmarks/cifar.py --backends tensorflow --variant 94 --steps 8
     python benchmarks/cifar.py --backends tensorflow --mixed-precision off,on   # float32 vs bf16
+    python benchmarks/cifar.py --backends tensorflow --elementwise auto,policy  # BN + act dtype
 
 Each backend runs in its own process (KERAS_BACKEND is fixed at import), one after the
 other, never beside another benchmark. Writes ``benchmarks/results/cifar-throughput-cpu.md``.
@@ -54,8 +55,10 @@ def worker(args) -> dict:
     x = data.preprocess(ds.x_train[:n], "standardize")
     y = np.eye(10, dtype="float32")[ds.y_train[:n]]
     policy = train.setup_runtime(cfg)
+    elementwise = train.elementwise_dtype(cfg, policy) if args.elementwise == "auto" else None
     keras.utils.set_random_seed(0)
-    model = build_model("cnn", x.shape[1:], 10, args.activation, **cfg["model_options"])
+    model = build_model("cnn", x.shape[1:], 10, args.activation, elementwise_dtype=elementwise,
+                        **cfg["model_options"])
     init_whitening(model, x)
     spe = train._steps_per_execution(cfg)
     jit = train._jit(cfg)
@@ -81,7 +84,8 @@ def worker(args) -> dict:
                                   tta_views(xt, "flip_translate")], 1)
     return dict(backend=keras.backend.backend(), variant=args.variant, batch=args.batch,
                 steps=args.steps, activation=args.activation, jit_compile=str(jit),
-                steps_per_execution=spe, dtype_policy=policy, img_per_s=args.batch / step_s, step_s=step_s,
+                steps_per_execution=spe, dtype_policy=policy,
+                elementwise_dtype=elementwise or policy, img_per_s=args.batch / step_s, step_s=step_s,
                 epoch_s_50k=50000 / (args.batch / step_s), warmup_s=warm,
                 augment_numpy_ms=1000 * aug_np, augment_keras_layers_ms=1000 * aug_layers,
                 eval_s_per_10k=eval_s * 10000 / len(xt), tta_s_per_10k=tta_s * 10000 / len(xt),
@@ -95,6 +99,10 @@ def main(argv=None) -> int:
     p.add_argument("--activation", default="gelu")
     p.add_argument("--mixed-precision", default="auto",
                    help="comma list of auto, on, off (recipes.train.dtype_policy); one row each")
+    p.add_argument("--elementwise", default="auto",
+                   help="comma list of auto (recipes.train.elementwise_dtype: float32 BatchNorm "
+                        "and activations under mixed bfloat16 on a CPU) and policy (the dtype "
+                        "policy's own); one row each")
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--steps", type=int, default=6, help="timed training steps (after 2 warm-up)")
     p.add_argument("--eval-images", type=int, default=2000, help="test images for eval / TTA")
@@ -107,12 +115,14 @@ def main(argv=None) -> int:
         return 0
     rows = []
     load = os.getloadavg()
-    runs = [(b.strip(), m.strip()) for b in args.backends.split(",") if b.strip()
-            for m in args.mixed_precision.split(",") if m.strip()]
-    for backend, mixed in runs:
+    runs = [(b.strip(), m.strip(), e.strip()) for b in args.backends.split(",") if b.strip()
+            for m in args.mixed_precision.split(",") if m.strip()
+            for e in args.elementwise.split(",") if e.strip()]
+    for backend, mixed, elementwise in runs:
         cmd = [sys.executable, __file__, "--worker", "--variant", args.variant, "--activation",
                args.activation, "--batch", str(args.batch), "--steps", str(args.steps),
-               "--eval-images", str(args.eval_images), "--mixed-precision", mixed]
+               "--eval-images", str(args.eval_images), "--mixed-precision", mixed,
+               "--elementwise", elementwise]
         if args.data_dir:
             cmd += ["--data-dir", args.data_dir]
         env = dict(os.environ, KERAS_BACKEND=backend, CUDA_VISIBLE_DEVICES="")
@@ -126,7 +136,8 @@ def main(argv=None) -> int:
         res["wall_s"] = time.perf_counter() - t
         rows.append(res)
         print(f"{backend}: {res['img_per_s']:.0f} img/s (jit_compile={res['jit_compile']}, "
-              f"steps_per_execution={res['steps_per_execution']}, {res['dtype_policy']})", flush=True)
+              f"steps_per_execution={res['steps_per_execution']}, {res['dtype_policy']}, "
+              f"BN + act {res['elementwise_dtype']})", flush=True)
     from keras_acts.docs import markdown_table
 
     cpu = platform.processor() or platform.machine()
@@ -135,11 +146,12 @@ def main(argv=None) -> int:
                    if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    head = ["backend", "img/s (train)", "s per 50k epoch", "dtype policy", "jit_compile", "steps/exec",
+    head = ["backend", "img/s (train)", "s per 50k epoch", "dtype policy", "BN + act dtype", "jit_compile",
+            "steps/exec",
             "compile + 2 steps (s)", "NumPy batch aug. (ms/batch)", "Keras aug. layers (ms/batch)",
             "eval (s/10k)", "flip+translate TTA (s/10k)"]
     table = markdown_table(head, [[r["backend"], f"{r['img_per_s']:.0f}", f"{r['epoch_s_50k']:.0f}",
-                                   r.get("dtype_policy", "float32"), r["jit_compile"], r["steps_per_execution"],
+                                   r.get("dtype_policy", "float32"), r["elementwise_dtype"], r["jit_compile"], r["steps_per_execution"],
                                    f"{r['warmup_s']:.1f}", f"{r['augment_numpy_ms']:.1f}",
                                    f"{r['augment_keras_layers_ms']:.0f}", f"{r['eval_s_per_10k']:.1f}",
                                    f"{r['tta_s_per_10k']:.1f}"] for r in rows])

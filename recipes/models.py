@@ -44,6 +44,12 @@ the inference-mode statistics keep up with the weights.
 
 Kernels are initialised with ``keras_acts.initializer_for(activation)`` unless
 ``kernel_initializer=`` is given (a Keras initializer name/config, used as given).
+
+``elementwise_dtype`` (e.g. ``"float32"``; default ``None``: the global dtype policy) is the
+dtype policy of the BatchNorm and activation layers, which then compute in it while the
+convolutions and Dense layers keep the global (mixed) policy. ``recipes.train`` sets it to
+float32 under mixed bfloat16 on a CPU, where TensorFlow's bfloat16 elementwise kernels are
+slower than float32 ones (``recipes.train.elementwise_dtype``).
 """
 from __future__ import annotations
 
@@ -263,8 +269,10 @@ class _Ctx:
     """Per-model state: the activation spec, the kernel-initializer rule, BatchNorm settings."""
 
     def __init__(self, act: ActivationSpec, kernel_initializer=None, bn_momentum=0.99,
-                 bn_scale=True, bn_epsilon=1e-3):
+                 bn_scale=True, bn_epsilon=1e-3, elementwise_dtype=None):
         self.act = act
+        self.elementwise_dtype = (None if elementwise_dtype is None
+                                  else keras.DTypePolicy(elementwise_dtype))
         self.kernel_initializer = kernel_initializer
         if not 0.0 <= float(bn_momentum) < 1.0:
             raise ValueError(f"bn_momentum must be in [0, 1), not {bn_momentum!r}")
@@ -292,9 +300,11 @@ class _Ctx:
 
     def activate(self, x, name=None):
         a = self.act.make()
-        if isinstance(a, keras.layers.Layer):
-            return a(x)
-        return keras.layers.Activation(a, name=name)(x)
+        if not isinstance(a, keras.layers.Layer):
+            a = keras.layers.Activation(a, name=name)
+        if self.elementwise_dtype is not None:
+            a.dtype_policy = self.elementwise_dtype
+        return a(x)
 
     def dense(self, x, units, batchnorm=False):
         if batchnorm:
@@ -328,7 +338,8 @@ class _Ctx:
     def bn(self, x):
         # Keras semantics: moving = momentum * moving + (1 - momentum) * batch statistic
         return keras.layers.BatchNormalization(momentum=self.bn_momentum, scale=self.bn_scale,
-                                               epsilon=self.bn_epsilon)(x)
+                                               epsilon=self.bn_epsilon,
+                                               dtype=self.elementwise_dtype)(x)
 
     def head(self, x, num_classes, use_bias=True):
         # float32 softmax output also under mixed precision
@@ -444,7 +455,7 @@ def _native_snn(act: ActivationSpec, kernel_initializer, augment) -> bool:
 
 def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
                 kernel_initializer=None, augment: str | None = None, name: str | None = None,
-                **options) -> keras.Model:
+                elementwise_dtype: str | None = None, **options) -> keras.Model:
     """Build an (uncompiled) classifier; see the module docstring.
 
     ``kind``: one of ``KINDS``. ``options`` override ``DEFAULTS[kind]`` (unknown ones raise).
@@ -465,7 +476,7 @@ def build_model(kind: str, input_shape, num_classes: int, activation="relu", *,
         return snn.snn_mlp(tuple(input_shape), int(opts["depth"]), int(opts["width"]),
                            num_classes, dropout=float(opts["dropout"]), name=name or "snn_selu")
     ctx = _Ctx(act, kernel_initializer, opts.pop("bn_momentum", 0.99),
-               opts.pop("bn_scale", True), opts.pop("bn_epsilon", 1e-3))
+               opts.pop("bn_scale", True), opts.pop("bn_epsilon", 1e-3), elementwise_dtype)
     inputs = keras.Input(tuple(input_shape))
     x = inputs
     if augment:

@@ -82,6 +82,36 @@ def test_airbench_layout_and_bn():
     # (stem: kernel + bias; BN: beta + moving mean + moving variance per channel, no gamma)
 
 
+
+@pytest.mark.parametrize("act", ["gelu", "prelu"])
+def test_elementwise_dtype_puts_bn_and_activations_in_float32(act, tmp_path):
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    opts = dict(compare.AIRBENCH["model_options"], filters=(8, 8, 8))
+    m = models.build_model("cnn", (16, 16, 3), 10, act, elementwise_dtype="float32", **opts)
+    policy = {type(layer).__name__: set() for layer in m.layers}
+    for layer in m.layers:
+        policy[type(layer).__name__].add(layer.dtype_policy.name)
+    act_kind = "PReLU" if act == "prelu" else "Activation"
+    assert policy["BatchNormalization"] == {"float32"} and policy[act_kind] == {"float32"}
+    assert policy["Conv2D"] == {"mixed_bfloat16"} and policy["MaxPooling2D"] == {"mixed_bfloat16"}
+    x = np.random.default_rng(0).standard_normal((4, 16, 16, 3)).astype("float32")
+    feats = keras.Model(m.inputs, m.get_layer(index=3).output)   # stem -> act -> conv
+    assert keras.backend.standardize_dtype(feats(x).dtype) == "bfloat16"
+    # the default keeps the global policy everywhere
+    plain = models.build_model("cnn", (16, 16, 3), 10, act, **opts)
+    assert {layer.dtype_policy.name for layer in plain.layers
+            if isinstance(layer, keras.layers.BatchNormalization)} == {"mixed_bfloat16"}
+    with pytest.raises(ValueError):
+        models.build_model("cnn", (16, 16, 3), 10, act, elementwise_dtype="float33", **opts)
+    # what recipes.train picks: float32 only under mixed bfloat16 on a CPU
+    from recipes.train import elementwise_dtype
+
+    cfg = compare.resolve_config(compare.build_parser().parse_args(
+        ["--dataset", "cifar10", "--model", "cnn", "--device", "cpu", "--out", str(tmp_path)]))
+    assert elementwise_dtype(cfg, "mixed_bfloat16") == "float32"
+    assert elementwise_dtype(cfg, "float32") is None
+    assert elementwise_dtype(cfg, "mixed_float16") is None
+
 def test_translate_reflects_and_shifts():
     x = np.arange(2 * 5 * 5, dtype=np.float32).reshape(2, 5, 5, 1)
     out = augment.translate(x, np.array([1, 0]), np.array([0, -2]), 2)
