@@ -42,7 +42,9 @@ def summarize(out: Path, title: str, yardstick: float | None, note: str | None) 
              f"{config.get('n_train')} training / {config.get('n_test')} test images from "
              f"{config.get('data_source')}; jit_compile={config.get('jit_compile_used')}, "
              f"steps_per_execution={config.get('steps_per_execution_used')}, "
-             f"{config.get('dtype_policy_used')}."]
+             f"{config.get('dtype_policy_used')}"
+             + (f" (BatchNorm + activations {config['elementwise_dtype_used']})"
+                if config.get("elementwise_dtype_used") else "") + "."]
     if yardstick:
         lines.append(f"Yardstick: the keras.io \"simple MNIST convnet\" took a median "
                      f"{yardstick:.1f} s per epoch on this machine in this session (the "

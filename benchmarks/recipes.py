@@ -131,10 +131,11 @@ def keras_io_model(input_shape, num_classes):
     ], name="keras_io_simple_mnist_convnet")
 
 
-def ours_model(options, input_shape, num_classes, activation, augment=None):
+def ours_model(options, input_shape, num_classes, activation, augment=None, elementwise=None):
     from recipes.models import build_model
 
-    return build_model("cnn", input_shape, num_classes, activation, augment=augment, **options)
+    return build_model("cnn", input_shape, num_classes, activation, augment=augment,
+                       elementwise_dtype=elementwise, **options)
 
 
 def macs_per_image(model):
@@ -197,7 +198,7 @@ def run_config(name, spec, data, args, device_kind):
         model = keras_io_model(data["input_shape"], data["num_classes"])
     else:
         model = ours_model(spec["model_options"], data["input_shape"], data["num_classes"],
-                           args.activation, spec.get("augment"))
+                           args.activation, spec.get("augment"), spec.get("elementwise"))
     if spec["schedule"] == "one_cycle":
         from recipes.compare import one_cycle
 
@@ -319,8 +320,10 @@ def make_specs(args, device_kind, backend):
     # the recipe as recipes.compare runs it: its dtype policy and steps per execution
     from recipes import train as rtrain
 
-    recipe_policy = rtrain.dtype_policy(dict(mixed_precision=rec.get("mixed_precision", "off"),
-                                             backend=backend, device="auto"))
+    recipe_cfg = dict(mixed_precision=rec.get("mixed_precision", "off"), backend=backend,
+                      device="auto")
+    recipe_policy = rtrain.dtype_policy(recipe_cfg)
+    recipe_elementwise = rtrain.elementwise_dtype(recipe_cfg, recipe_policy)
     recipe_spe = rtrain._steps_per_execution({})
     pipeline = args.pipeline
     if pipeline == "tfdata" and backend != "tensorflow":
@@ -356,7 +359,7 @@ def make_specs(args, device_kind, backend):
                         augment=rec.get("augment"), batch_size=rec["batch_size"], lr=rec["lr"],
                         schedule=rec["schedule"],
                         jit=jit, steps_per_execution=recipe_spe, policy=recipe_policy,
-                        pipeline="numpy", epochs=args.recipe_epochs or rec["epochs"],
+                        elementwise=recipe_elementwise, pipeline="numpy", epochs=args.recipe_epochs or rec["epochs"],
                         describe=f"build_model('cnn', {_opts(rec['model_options'])}), trained as "
                                  f"recipes.compare does ({rec['source']}): Adam {rec['lr']:g} "
                                  f"{rec['schedule']}, batch {rec['batch_size']}, augment "
@@ -377,7 +380,7 @@ def make_specs(args, device_kind, backend):
                                              f"{sorted(MODEL_OPTIONS['cnn'])}")
                         fast_opts[k] = _value(v)
                     specs["ours:fast"] = dict(
-                        fast_common, model_options=fast_opts,
+                        fast_common, model_options=fast_opts, target_speedup=10,
                         describe=f"build_model('cnn', {_opts(fast_opts)}) + fast levers")
         else:
             raise SystemExit(f"--configs: unknown {c!r}; use keras_io and/or ours")
@@ -442,6 +445,8 @@ def parse(argv=None):
     p.add_argument("--test-subset", type=int, default=None, help="use N test images")
     p.add_argument("--data-dir", default=None, help="MNIST folder (else $KERAS_ACTS_DATA, tfds, npm)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--interleave", action="store_true",
+                   help="run our configurations before and after keras_io (A/B/A), one row each")
     p.add_argument("--out", default="auto",
                    help="Markdown output ('auto' = benchmarks/results/recipes-<device>-<backend>.md, "
                         "'none' = don't write)")
@@ -465,7 +470,14 @@ def main(argv=None):
     data = load_data(args)
     print(f"# MNIST from {data['source']}: {data['n_train']} train / {data['n_test']} test "
           f"({data['load_s']:.1f} s)", flush=True)
-    results = [run_config(n, s, data, args, kind) for n, s in specs.items()]
+    order = list(specs.items())
+    if args.interleave and "keras_io" in specs and len(specs) > 1:
+        # A/B/A: ours before and after the baseline, so that a speed flip of the machine
+        # during the baseline's minutes shows as two different times of ours
+        ours = [(n, s) for n, s in order if n != "keras_io"]
+        order = ([(f"{n} (before)", s) for n, s in ours] + [("keras_io", specs["keras_io"])]
+                 + [(f"{n} (after)", s) for n, s in ours])
+    results = [run_config(n, s, data, args, kind) for n, s in order]
     la_end = H.loadavg()
 
     sums = {r["name"]: summarize(r, args.target) for r in results}
@@ -495,13 +507,18 @@ def main(argv=None):
         parts.append(f"to keras_io's final accuracy {base['final']:.4f}: "
                      + (f"{t_eq:.1f} s vs keras_io's whole run {base['clock']:.1f} s = {sp_eq:.2f}x"
                         if t_eq else "not reached"))
-        ok = bool(sp99 and sp99 >= 4 and (sp_eq or 0) >= 4 and s["final"] >= 0.994
-                  and s["final"] >= base["final"])
+        need = r["spec"].get("target_speedup")
+        if need:   # the one-epoch net: a speed target at the target accuracy only
+            ok, goal = bool(sp99 and sp99 >= need), f"the >= {need}x to {pct} target"
+        else:
+            ok = bool(sp99 and sp99 >= 4 and (sp_eq or 0) >= 4 and s["final"] >= 0.994
+                      and s["final"] >= base["final"])
+            goal = "the >= 4x target (final >= 0.9940)"
         full = not args.train_subset and not args.test_subset and not any(x["stopped_early"] for x in results)
         verdict = "MEETS" if ok else "MISSES"
         if not full:
             verdict += " (not a full run: subset / capped epochs — not conclusive)"
-        parts.append(f"final {s['final']:.4f} (target >= 0.9940) -> {verdict} the >= 4x target")
+        parts.append(f"final {s['final']:.4f} -> {verdict} {goal}")
         verdicts.append(f"**{r['name']}** vs keras_io: " + "; ".join(parts))
 
     print()

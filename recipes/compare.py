@@ -124,7 +124,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     sites = preflight(cfg, data, stream)
     if cfg.get("dry_run"):
         return {"ran": [], "skipped": [], "rows": [], "out": str(out), "sites": sites}
-    from .train import _steps_per_execution, dtype_policy
+    from .train import _steps_per_execution, dtype_policy, elementwise_dtype
 
     # what this run of the grid found and chose: written beside the config, never into it
     cfg_out = {k: v for k, v in cfg.items() if k not in ("resume", "overwrite")}
@@ -133,11 +133,15 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
                    device_plan=placement.description, jit_compile_used=str(_jit(cfg, placement)),
                    steps_per_execution_used=_steps_per_execution(cfg, placement),
                    dtype_policy_used=dtype_policy(cfg))
+    if not (cfg.get("model_file") or cfg.get("model_fn")):   # built-in models only
+        cfg_out["elementwise_dtype_used"] = elementwise_dtype(cfg, cfg_out["dtype_policy_used"])
     write_json(out / "config.json", cfg_out)
     print(f"data: {cfg['dataset']} {len(data['x_train'])} train / {len(data['x_test'])} test "
           f"from {data['source']} | backend {cfg['backend']} | {placement.description} | "
           f"jit_compile={cfg_out['jit_compile_used']}, steps_per_execution="
-          f"{cfg_out['steps_per_execution_used']}, {cfg_out['dtype_policy_used']}", file=stream)
+          f"{cfg_out['steps_per_execution_used']}, {cfg_out['dtype_policy_used']}"
+          + (f" (BatchNorm + activations {cfg_out['elementwise_dtype_used']})"
+             if cfg_out.get("elementwise_dtype_used") else ""), file=stream)
 
     grid = [(a, s, seed) for seed in cfg["seed_list"] for a, s in specs]
     done = {(a, seed) for a, s, seed in grid if cfg["resume"] and load_run(run_path(out, s, seed))}

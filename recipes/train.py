@@ -469,6 +469,8 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "diagnostics": diag_hist, "model_path": str(mpath) if mpath else None,
         "backend": keras.backend.backend(), "keras_version": keras.__version__,
         "dtype_policy": policy,
+        "elementwise_dtype": (None if cfg.get("model_file") or cfg.get("model_fn")
+                              else elementwise_dtype(cfg, policy)),
         "device": placement.description if placement is not None else None,
         "replicas": replicas, "processes": procs, "batch_size_used": global_bs,
         "n_train_used": n_used,

@@ -386,3 +386,7 @@ def test_mixed_precision_policy_is_applied(tmp_path):
     policies = {l.dtype_policy.name for l in model.layers}
     assert "mixed_bfloat16" in policies
     assert model.layers[-1].dtype_policy.name == "float32"  # float32 softmax output
+    # on a CPU the activation layers compute in float32 (recipes.train.elementwise_dtype),
+    # and the saved model keeps that
+    assert rec["elementwise_dtype"] == "float32"
+    assert {l.dtype_policy.name for l in model.layers if type(l).__name__ == "PReLU"} == {"float32"}
