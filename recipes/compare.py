@@ -133,8 +133,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
                    device_plan=placement.description, jit_compile_used=str(_jit(cfg, placement)),
                    steps_per_execution_used=_steps_per_execution(cfg, placement),
                    dtype_policy_used=dtype_policy(cfg))
-    if not (cfg.get("model_file") or cfg.get("model_fn")):   # built-in models only
-        cfg_out["elementwise_dtype_used"] = elementwise_dtype(cfg, cfg_out["dtype_policy_used"])
+    cfg_out["elementwise_dtype_used"] = elementwise_dtype(cfg, cfg_out["dtype_policy_used"])
     write_json(out / "config.json", cfg_out)
     print(f"data: {cfg['dataset']} {len(data['x_train'])} train / {len(data['x_test'])} test "
           f"from {data['source']} | backend {cfg['backend']} | {placement.description} | "

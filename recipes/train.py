@@ -469,8 +469,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "diagnostics": diag_hist, "model_path": str(mpath) if mpath else None,
         "backend": keras.backend.backend(), "keras_version": keras.__version__,
         "dtype_policy": policy,
-        "elementwise_dtype": (None if cfg.get("model_file") or cfg.get("model_fn")
-                              else elementwise_dtype(cfg, policy)),
+        "elementwise_dtype": elementwise_dtype(cfg, policy),
         "device": placement.description if placement is not None else None,
         "replicas": replicas, "processes": procs, "batch_size_used": global_bs,
         "n_train_used": n_used,
@@ -533,7 +532,10 @@ def elementwise_dtype(cfg, policy: str) -> str | None:
     otherwise. On a CPU only the convolutions and matrix products gain from bfloat16;
     TensorFlow's bfloat16 elementwise kernels are slower than its float32 ones (2-core
     AVX512_BF16 EPYC, forward + backward of 4M elements: gelu 25.5 vs 10.8 ms, mish 18.3
-    vs 11.2 ms, swish 8.3 vs 5.7 ms; relu 1.6 vs 2.3 ms)."""
+    vs 11.2 ms, swish 8.3 vs 5.7 ms; relu 1.6 vs 2.3 ms). None for --model-file / --model-fn
+    models: their layers are the user's."""
+    if cfg.get("model_file") or cfg.get("model_fn"):
+        return None
     if policy == "mixed_bfloat16" and accelerator(cfg) is None:
         return "float32"
     return None
