@@ -218,7 +218,7 @@ def run_config(name, spec, data, args, device_kind):
     if spec.get("validation_split"):
         fit_kw["validation_split"] = spec["validation_split"]
     if spec.get("pipeline") == "tfdata":
-        from recipes.data import as_tf_dataset
+        from recipes.feed import as_tf_dataset
 
         fit_x, fit_kw = as_tf_dataset(x_tr, y_tr, bs, shuffle=True, seed=args.seed), {}
     drop = spec.get("drop_remainder") and fit_x is x_tr and len(x_tr) % bs != 0

@@ -124,6 +124,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     sites = preflight(cfg, data, stream)
     if cfg.get("dry_run"):
         return {"ran": [], "skipped": [], "rows": [], "out": str(out), "sites": sites}
+    from .feed import feed_for
     from .train import _steps_per_execution, dtype_policy, elementwise_dtype
 
     # what this run of the grid found and chose: written beside the config, never into it
@@ -134,11 +135,13 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
                    steps_per_execution_used=_steps_per_execution(cfg, placement),
                    dtype_policy_used=dtype_policy(cfg))
     cfg_out["elementwise_dtype_used"] = elementwise_dtype(cfg, cfg_out["dtype_policy_used"])
+    cfg_out["feed_used"] = feed_for(cfg)
     write_json(out / "config.json", cfg_out)
     print(f"data: {cfg['dataset']} {len(data['x_train'])} train / {len(data['x_test'])} test "
           f"from {data['source']} | backend {cfg['backend']} | {placement.description} | "
           f"jit_compile={cfg_out['jit_compile_used']}, steps_per_execution="
-          f"{cfg_out['steps_per_execution_used']}, {cfg_out['dtype_policy_used']}"
+          f"{cfg_out['steps_per_execution_used']}, feed={cfg_out['feed_used']}, "
+          f"{cfg_out['dtype_policy_used']}"
           + (f" (BatchNorm + activations {cfg_out['elementwise_dtype_used']})"
              if cfg_out.get("elementwise_dtype_used") else ""), file=stream)
 

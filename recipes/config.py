@@ -102,7 +102,7 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 max_retries=3, coordinator=None, num_processes=1, process_id=0,
                 mixed_precision="off", jit_compile="auto", augment=None, diagnostics=True,
                 save_models=True, models_dir="saved_models", kernel_initializer=None,
-                feed="numpy", steps_per_execution="auto")
+                feed="auto", steps_per_execution="auto")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -341,9 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     a("--jit-compile", choices=["auto", "on", "off"], default=None,
       help="XLA: auto = Keras's choice (JAX: on; TensorFlow: off while op determinism is "
            "on; torch: off); on = XLA also on TensorFlow (no op determinism then)")
-    a("--feed", choices=["numpy", "tfdata"], default=None,
-      help="numpy arrays (any backend; default) or tf.data via recipes.data.as_tf_dataset "
-           "(TensorFlow only)")
+    a("--feed", choices=["auto", "numpy", "tfdata"], default=None,
+      help="how Model.fit gets the data: auto (default) = on TensorFlow tf.data pipelines "
+           "with autotuning off (recipes.feed: Keras's own AUTOTUNE pipelines stall 0-10 s at "
+           "every epoch's end), elsewhere the arrays; numpy = the arrays / PyDataset to Keras "
+           "as they are; tfdata = recipes.feed's pipelines (TensorFlow only)")
     a("--steps-per-execution", type=_spe_arg, default=None, metavar="N|auto",
       help="training steps per compiled call; auto = 16 on TensorFlow (measured 1.5-2x "
            "faster epochs for the MLP on a 2-core CPU), 1 on JAX (it unrolls the steps at "

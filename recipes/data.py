@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["DataError", "Dataset", "load", "preprocess", "channel_stats", "to_float",
-           "as_tf_dataset", "subset", "make_synthetic", "DATASETS", "LOCAL_FORMATS"]
+           "subset", "make_synthetic", "DATASETS", "LOCAL_FORMATS"]
 
 # name -> (image shape HWC, number of classes)
 DATASETS = {"mnist": ((28, 28, 1), 10), "fashion_mnist": ((28, 28, 1), 10),
@@ -517,19 +517,6 @@ def to_float(ds, mode="unit"):
     mean, std = channel_stats(ds.x_train) if mode == "standardize" else (None, None)
     return replace(ds, x_train=preprocess(ds.x_train, mode, mean, std),
                    x_test=preprocess(ds.x_test, mode, mean, std))
-
-
-def as_tf_dataset(x, y, batch_size, shuffle=True, seed=0, drop_remainder=False):
-    """A batched, prefetching tf.data.Dataset over (x, y); needs TensorFlow."""
-    try:
-        import tensorflow as tf
-    except ImportError as e:
-        raise ImportError("as_tf_dataset needs TensorFlow (pip install tensorflow); everything "
-                          "else in recipes.data works with NumPy only") from e
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
 
 
 def _pick(y, n, rng, stratified):

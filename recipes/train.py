@@ -336,6 +336,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     import keras
 
     from .augment import BATCH_AUGMENTS, BatchAugment
+    from .feed import as_tf_dataset, as_tf_feed, feed_for
     from .models import init_whitening, parse_activation, slug
 
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
@@ -385,20 +386,22 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
                       callbacks=callbacks)
         tpu = placement is not None and placement.plan.strategy == "tpu"
+        via_tf = tpu or feed_for(cfg, procs) == "tfdata"
+        # the feeds below order the examples themselves (BatchAugment: a seeded permutation
+        # per epoch); Keras's own shuffle would reorder BatchAugment's batches once more
+        fit_kw["shuffle"] = False
         if batch_aug:
-            feed = BatchAugment(d["x_train"], d["y_fit"], bs, seed=seed)
-            hist = model.fit(feed, validation_data=(d["x_val"], d["y_fit_val"]),
-                             validation_batch_size=eval_bs, **fit_kw)
-        elif tpu or (cfg.get("feed") == "tfdata" and keras.backend.backend() == "tensorflow"):
-            from .data import as_tf_dataset
-
-            hist = model.fit(as_tf_dataset(d["x_train"], d["y_fit"], bs, True, seed, tpu),
-                             validation_data=as_tf_dataset(d["x_val"], d["y_fit_val"], eval_bs,
-                                                           False, 0, tpu), **fit_kw)
+            train = BatchAugment(d["x_train"], d["y_fit"], bs, seed=seed)
+            train = as_tf_feed(train) if via_tf else train
+        elif via_tf:
+            train = as_tf_dataset(d["x_train"], d["y_fit"], bs, True, seed, tpu)
         else:
-            hist = model.fit(d["x_train"], d["y_fit"], batch_size=bs, shuffle=True,
-                             validation_data=(d["x_val"], d["y_fit_val"]),
-                             validation_batch_size=eval_bs, **fit_kw)
+            train, fit_kw = d["x_train"], dict(fit_kw, y=d["y_fit"], batch_size=bs, shuffle=True)
+        if via_tf:
+            val = as_tf_dataset(d["x_val"], d["y_fit_val"], eval_bs, False, 0, tpu)
+        else:
+            val, fit_kw = (d["x_val"], d["y_fit_val"]), dict(fit_kw, validation_batch_size=eval_bs)
+        hist = model.fit(train, validation_data=val, **fit_kw)
         phases["fit"] = time.perf_counter() - t
     eval_devices = replicas
     if procs > 1:
@@ -472,7 +475,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "elementwise_dtype": elementwise_dtype(cfg, policy),
         "device": placement.description if placement is not None else None,
         "replicas": replicas, "processes": procs, "batch_size_used": global_bs,
-        "n_train_used": n_used,
+        "n_train_used": n_used, "feed": "tfdata" if via_tf else "keras",
         "validation": "holdout" if cfg.get("val_split") else "test",
         "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": time.perf_counter() - t_run, "phase_seconds": phases,

@@ -371,19 +371,3 @@ def test_subset_and_synthetic():
     np.testing.assert_array_equal(sub.x_train, again.x_train)
     assert data.subset(ds).x_train.shape == ds.x_train.shape
     assert len(data.subset(ds, 37, stratified=False).y_train) == 37
-
-
-def test_as_tf_dataset_without_tensorflow(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tensorflow", None)
-    with pytest.raises(ImportError, match="as_tf_dataset needs TensorFlow"):
-        data.as_tf_dataset(np.zeros((4, 2)), np.zeros(4), 2)
-
-
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
-                    or importlib.util.find_spec("tensorflow") is None,
-                    reason="only with TensorFlow installed and the TensorFlow backend")
-def test_as_tf_dataset():
-    ds = data.make_synthetic("mnist", 10, 2)
-    batches = list(data.as_tf_dataset(ds.x_train, ds.y_train, 4, seed=0).as_numpy_iterator())
-    assert [len(b[1]) for b in batches] == [4, 4, 2]
-    assert sorted(np.concatenate([b[1] for b in batches]).tolist()) == sorted(ds.y_train.tolist())
