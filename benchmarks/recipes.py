@@ -31,8 +31,9 @@ Configurations (``--configs``, default ``keras_io,ours``; ``ours`` expands to ev
                  shared): batch 128 / peak 6e-3 99.09 %, 128 / 3e-3 99.02 %, 256 / 3e-3
                  98.50 %, without BatchNorm 98.0-98.3 %, label smoothing 0.1 98.63 %.
 
-Fast levers (``recipe-fast`` and ``fast``): NumPy arrays already in memory (or tf.data with
-prefetch: ``--pipeline tfdata`` on TensorFlow), XLA per ``--jit`` (off for TensorFlow on a
+Fast levers (``recipe-fast`` and ``fast``): arrays in memory fed as recipes.compare feeds
+them (``--pipeline auto``: on TensorFlow tf.data with autotuning off, ``recipes.feed`` --
+Keras's own AUTOTUNE pipelines stall 0-10 s whenever an iterator is torn down), XLA per ``--jit`` (off for TensorFlow on a
 CPU), ``steps_per_execution`` (``--steps-per-execution``, default 8), batch 128 on CPU / 512
 on GPU (``--batch-size``), Adam with a one-cycle schedule peaking at
 ``6e-3 * sqrt(batch / 128)`` (``--lr``; linear warm-up over the first 20 % of steps from
@@ -220,7 +221,8 @@ def run_config(name, spec, data, args, device_kind):
     if spec.get("pipeline") == "tfdata":
         from recipes.feed import as_tf_dataset
 
-        fit_x, fit_kw = as_tf_dataset(x_tr, y_tr, bs, shuffle=True, seed=args.seed), {}
+        fit_x, fit_kw = as_tf_dataset(x_tr, y_tr, bs, shuffle=True, seed=args.seed,
+                                      drop_remainder=bool(spec.get("drop_remainder"))), {}
     drop = spec.get("drop_remainder") and fit_x is x_tr and len(x_tr) % bs != 0
     rng = np.random.default_rng(args.seed)
     eval_bs = _divisor_batch(len(x_te), 2048)
@@ -329,6 +331,10 @@ def make_specs(args, device_kind, backend):
     if pipeline == "tfdata" and backend != "tensorflow":
         print("note: --pipeline tfdata is for the TensorFlow backend; using NumPy arrays", flush=True)
         pipeline = "numpy"
+    if pipeline == "auto":  # as recipes.compare feeds fit (recipes.feed)
+        from recipes.feed import feed_for
+
+        pipeline = "tfdata" if feed_for({}) == "tfdata" else "numpy"
     bs = args.batch_size or (512 if device_kind == "gpu" else 128)
     lr = args.lr or 6e-3 * math.sqrt(bs / 128)
     # XLA: off on TensorFlow CPUs (3-4x slower convolutions there), on elsewhere
@@ -359,7 +365,7 @@ def make_specs(args, device_kind, backend):
                         augment=rec.get("augment"), batch_size=rec["batch_size"], lr=rec["lr"],
                         schedule=rec["schedule"],
                         jit=jit, steps_per_execution=recipe_spe, policy=recipe_policy,
-                        elementwise=recipe_elementwise, pipeline="numpy", epochs=args.recipe_epochs or rec["epochs"],
+                        elementwise=recipe_elementwise, pipeline=pipeline, epochs=args.recipe_epochs or rec["epochs"],
                         describe=f"build_model('cnn', {_opts(rec['model_options'])}), trained as "
                                  f"recipes.compare does ({rec['source']}): Adam {rec['lr']:g} "
                                  f"{rec['schedule']}, batch {rec['batch_size']}, augment "
@@ -439,7 +445,10 @@ def parse(argv=None):
                         "slower convolutions with it), on for JAX and on GPUs")
     p.add_argument("--mixed-precision", choices=["auto", "on", "off"], default="auto",
                    help="fast levers: mixed_bfloat16 (auto: on GPU only)")
-    p.add_argument("--pipeline", choices=["numpy", "tfdata"], default="numpy")
+    p.add_argument("--pipeline", choices=["auto", "numpy", "tfdata"], default="auto",
+                   help="how our configs feed fit: auto (default) = as recipes.compare does "
+                        "(recipes.feed: tf.data without autotuning on TensorFlow, else NumPy); "
+                        "keras.io's config always gets NumPy arrays, as written")
     p.add_argument("--target", type=float, default=0.99, help="test accuracy to time (0.99)")
     p.add_argument("--train-subset", type=int, default=None, help="use N training images")
     p.add_argument("--test-subset", type=int, default=None, help="use N test images")

@@ -12,12 +12,14 @@ The same pipelines with autotuning off never stall, so on TensorFlow the recipes
     arrays in batches: the indices are shuffled (seeded, afresh each pass) and each batch is
     gathered from the arrays held once as tensors — no per-example copies.
 ``as_tf_feed(py_dataset)``
-    a ``keras.utils.PyDataset``'s batches in order, calling its ``on_epoch_end`` after each
-    pass as Keras would: the same batches, so the same training, without the stall.
+    a ``keras.utils.PyDataset``'s batches in order, calling its ``on_epoch_end`` between
+    passes: epoch k trains on the PyDataset's epoch k.
 
 Both prefetch a fixed two batches. ``feed_for(cfg)`` says which feed a run uses.
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -64,16 +66,22 @@ def as_tf_dataset(x, y, batch_size, shuffle=True, seed=0, drop_remainder=False):
 
 def as_tf_feed(py_dataset):
     """A ``keras.utils.PyDataset``'s batches as a tf.data.Dataset (needs TensorFlow): each pass
-    yields ``py_dataset[0 .. len - 1]`` and then calls ``py_dataset.on_epoch_end()``."""
+    (iterator) yields ``py_dataset[0 .. len - 1]``; every pass after the first begins by
+    calling ``py_dataset.on_epoch_end()``."""
     tf = _tf()
     first = py_dataset[0]
     spec = tuple(tf.TensorSpec((None,) + np.shape(a)[1:], tf.as_dtype(np.asarray(a).dtype))
                  for a in first)
 
+    passes = itertools.count()
+
     def batches():
+        # a pass ends when the next one starts: Keras stops reading after len() batches, so
+        # the end of a generator is never reliably reached
+        if next(passes):
+            py_dataset.on_epoch_end()
         for i in range(len(py_dataset)):
             yield py_dataset[i]
-        py_dataset.on_epoch_end()
 
     return _steady(tf.data.Dataset.from_generator(batches, output_signature=spec), len(py_dataset))
 
