@@ -221,8 +221,9 @@ def run_config(name, spec, data, args, device_kind):
     if spec.get("pipeline") == "tfdata":
         from recipes.feed import as_tf_dataset
 
-        fit_x, fit_kw = as_tf_dataset(x_tr, y_tr, bs, shuffle=True, seed=args.seed,
-                                      drop_remainder=bool(spec.get("drop_remainder"))), {}
+        fit_x = as_tf_dataset(x_tr, y_tr, bs, shuffle=True, seed=args.seed,
+                              drop_remainder=bool(spec.get("drop_remainder")))
+        fit_kw = dict(shuffle=False)  # the dataset shuffles itself
     drop = spec.get("drop_remainder") and fit_x is x_tr and len(x_tr) % bs != 0
     rng = np.random.default_rng(args.seed)
     eval_bs = _divisor_batch(len(x_te), 2048)
