@@ -86,16 +86,18 @@ def as_tf_feed(py_dataset):
     return _steady(tf.data.Dataset.from_generator(batches, output_signature=spec), len(py_dataset))
 
 
-def feed_for(cfg, processes=1):
+def feed_for(cfg, processes=1, replicas=1):
     """``"tfdata"`` when a run feeds ``Model.fit`` through the pipelines above, else
     ``"keras"`` (the arrays or PyDataset go to Keras as they are). ``cfg["feed"]``: ``auto``
-    (default) = tf.data on TensorFlow in a single process (a multi-process run hands its
-    share of the arrays to Keras's distributed input handling), ``numpy`` = always Keras's own,
-    ``tfdata`` = tf.data (TensorFlow only)."""
+    (default) = tf.data on TensorFlow on one device in one process (over several replicas or
+    processes Keras's own distributed input handling splits the batches: a MirroredStrategy
+    run fed these pipelines no longer matched its one-device run to 1e-5), ``numpy`` = always
+    Keras's own, ``tfdata`` = these pipelines (TensorFlow only)."""
     import keras
 
     feed = cfg.get("feed") or "auto"
     on_tf = keras.backend.backend() == "tensorflow"
     if feed == "tfdata" and not on_tf:
         raise ValueError(f"--feed tfdata needs the TensorFlow backend, not {keras.backend.backend()}")
-    return "tfdata" if on_tf and (feed == "tfdata" or (feed == "auto" and processes == 1)) else "keras"
+    single = processes == 1 and replicas == 1
+    return "tfdata" if on_tf and (feed == "tfdata" or (feed == "auto" and single)) else "keras"

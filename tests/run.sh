@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 status=0
 for backend in ${KERAS_ACTS_TEST_BACKENDS:-tensorflow jax torch}; do
   echo "===== KERAS_BACKEND=$backend ====="
-  KERAS_BACKEND=$backend CUDA_VISIBLE_DEVICES="" python -m pytest -q -p no:cacheprovider "$@" || status=1
+  KERAS_BACKEND=$backend CUDA_VISIBLE_DEVICES="" python -m pytest -q -p no:cacheprovider --durations=15 "$@" || status=1
 done
 exit $status

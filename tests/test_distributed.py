@@ -46,7 +46,9 @@ def compare_cli(out, *args, backend=BACKEND, timeout=240, env=None):
 
 @pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="data parallelism: JAX, TF")
 def test_data_parallel_on_two_cpu_devices_matches_one_device(npz, tmp_path):
-    common = ("--data", npz, "--activations", "relu", "--batch-size", "100")
+    # both through Keras's own input handling (one device would get recipes.feed's tf.data
+    # pipeline on TensorFlow, with another shuffle)
+    common = ("--data", npz, "--activations", "relu", "--batch-size", "100", "--feed", "numpy")
     one = compare_cli(tmp_path / "one", *common)[0]
     two = compare_cli(tmp_path / "two", *common, "--cpu-devices", "2")[0]
     assert (one["replicas"], two["replicas"]) == (1, 2)

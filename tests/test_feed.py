@@ -26,6 +26,7 @@ def test_feed_for_each_backend():
     tf_backend = keras.backend.backend() == "tensorflow"
     assert feed.feed_for({}) == ("tfdata" if tf_backend else "keras")
     assert feed.feed_for({"feed": "auto"}, processes=2) == "keras"
+    assert feed.feed_for({"feed": "auto"}, replicas=2) == "keras"
     assert feed.feed_for({"feed": "numpy"}) == "keras"
     if tf_backend:
         assert feed.feed_for({"feed": "tfdata"}) == "tfdata"
