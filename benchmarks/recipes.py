@@ -33,8 +33,8 @@ Configurations (``--configs``, default ``keras_io,ours``; ``ours`` expands to ev
 
 Fast levers (``recipe-fast`` and ``fast``): arrays in memory fed as recipes.compare feeds
 them (``--pipeline auto``: on TensorFlow tf.data with autotuning off, ``recipes.feed`` --
-Keras's own AUTOTUNE pipelines stall 0-10 s whenever an iterator is torn down), XLA per ``--jit`` (off for TensorFlow on a
-CPU), ``steps_per_execution`` (``--steps-per-execution``, default 8), batch 128 on CPU / 512
+Keras's own AUTOTUNE pipelines stall 0-10 s whenever an iterator is torn down), XLA per
+``--jit`` (off for TensorFlow on a CPU), ``steps_per_execution`` (``--steps-per-execution``, default 8), batch 128 on CPU / 512
 on GPU (``--batch-size``), Adam with a one-cycle schedule peaking at
 ``6e-3 * sqrt(batch / 128)`` (``--lr``; linear warm-up over the first 20 % of steps from
 lr/25, then cosine to 0), whole batches only (one compiled shape), mixed precision

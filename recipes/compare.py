@@ -135,7 +135,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
                    steps_per_execution_used=_steps_per_execution(cfg, placement),
                    dtype_policy_used=dtype_policy(cfg))
     cfg_out["elementwise_dtype_used"] = elementwise_dtype(cfg, cfg_out["dtype_policy_used"])
-    cfg_out["feed_used"] = feed_for(cfg, replicas=placement.replicas)
+    cfg_out["feed_used"] = feed_for(cfg, placement)
     write_json(out / "config.json", cfg_out)
     print(f"data: {cfg['dataset']} {len(data['x_train'])} train / {len(data['x_test'])} test "
           f"from {data['source']} | backend {cfg['backend']} | {placement.description} | "

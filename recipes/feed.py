@@ -86,18 +86,21 @@ def as_tf_feed(py_dataset):
     return _steady(tf.data.Dataset.from_generator(batches, output_signature=spec), len(py_dataset))
 
 
-def feed_for(cfg, processes=1, replicas=1):
+def feed_for(cfg, placement=None):
     """``"tfdata"`` when a run feeds ``Model.fit`` through the pipelines above, else
-    ``"keras"`` (the arrays or PyDataset go to Keras as they are). ``cfg["feed"]``: ``auto``
-    (default) = tf.data on TensorFlow on one device in one process (over several replicas or
-    processes Keras's own distributed input handling splits the batches: a MirroredStrategy
-    run fed these pipelines no longer matched its one-device run to 1e-5), ``numpy`` = always
-    Keras's own, ``tfdata`` = these pipelines (TensorFlow only)."""
+    ``"keras"`` (the arrays or PyDataset go to Keras as they are). A TPU placement always
+    gets them (fixed-shape batches). ``cfg["feed"]``: ``auto`` (default) = tf.data on
+    TensorFlow on one device (over several replicas Keras's own distributed input handling
+    splits the batches: a MirroredStrategy run fed these pipelines no longer matched its
+    one-device run to 1e-5; several processes are JAX only), ``numpy`` = always Keras's own,
+    ``tfdata`` = these pipelines (TensorFlow only)."""
     import keras
 
     feed = cfg.get("feed") or "auto"
     on_tf = keras.backend.backend() == "tensorflow"
     if feed == "tfdata" and not on_tf:
         raise ValueError(f"--feed tfdata needs the TensorFlow backend, not {keras.backend.backend()}")
-    single = processes == 1 and replicas == 1
+    if placement is not None and placement.plan.strategy == "tpu":
+        return "tfdata"
+    single = placement is None or placement.replicas == 1
     return "tfdata" if on_tf and (feed == "tfdata" or (feed == "auto" and single)) else "keras"

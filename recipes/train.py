@@ -386,7 +386,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
                       callbacks=callbacks)
         tpu = placement is not None and placement.plan.strategy == "tpu"
-        via_tf = tpu or feed_for(cfg, procs, replicas) == "tfdata"
+        via_tf = feed_for(cfg, placement) == "tfdata"
         # the feeds below order the examples themselves (BatchAugment: a seeded permutation
         # per epoch); Keras's own shuffle would reorder BatchAugment's batches once more
         fit_kw["shuffle"] = False

@@ -3,6 +3,7 @@ import importlib.util
 import io
 import json
 import sys
+import types
 
 import keras
 import numpy as np
@@ -25,8 +26,13 @@ def test_without_tensorflow(monkeypatch):
 def test_feed_for_each_backend():
     tf_backend = keras.backend.backend() == "tensorflow"
     assert feed.feed_for({}) == ("tfdata" if tf_backend else "keras")
-    assert feed.feed_for({"feed": "auto"}, processes=2) == "keras"
-    assert feed.feed_for({"feed": "auto"}, replicas=2) == "keras"
+    def placed(strategy, replicas):
+        return types.SimpleNamespace(plan=types.SimpleNamespace(strategy=strategy),
+                                     replicas=replicas)
+    assert feed.feed_for({"feed": "auto"}, placed("mirrored", 2)) == "keras"
+    assert feed.feed_for({"feed": "auto"}, placed("default", 1)) == feed.feed_for({})
+    if tf_backend:
+        assert feed.feed_for({"feed": "numpy"}, placed("tpu", 8)) == "tfdata"
     assert feed.feed_for({"feed": "numpy"}) == "keras"
     if tf_backend:
         assert feed.feed_for({"feed": "tfdata"}) == "tfdata"
