@@ -313,8 +313,8 @@ class Adapter:
     """Backend-specific pieces. ``apply(params, x)`` -> y, params a list of tensors
     (empty for stateless functions)."""
 
-    def __init__(self, backend, kind, use_compile=False):
-        self.backend, self.kind, self.use_compile = backend, kind, use_compile
+    def __init__(self, backend, kind, use_compile=False, xla=True):
+        self.backend, self.kind, self.use_compile, self.xla = backend, kind, use_compile, xla
         self.note = ""
         if backend == "jax":
             import jax
@@ -325,7 +325,7 @@ class Adapter:
             import tensorflow as tf
 
             self.tf = tf
-            self.note = "tf.function(jit_compile=True)"
+            self.note = f"tf.function(jit_compile={xla})"
         elif backend == "torch":
             import torch
 
@@ -380,8 +380,8 @@ class Adapter:
                 grads = tape.gradient(y, [x] + list(params), output_gradients=c)
                 return y, grads[0], grads[1:]
 
-            fwd_c = tf.function(lambda params, x: apply(params, x), jit_compile=True)
-            fb_c = tf.function(fb, jit_compile=True)
+            fwd_c = tf.function(lambda params, x: apply(params, x), jit_compile=self.xla)
+            fb_c = tf.function(fb, jit_compile=self.xla)
             return fwd_c, fb_c
         torch = self.torch
         f = torch.compile(apply) if self.use_compile else apply
@@ -397,6 +397,66 @@ class Adapter:
             return y.detach(), grads[0], list(grads[1:])
 
         return fwd, fb
+
+    def kept(self, apply, params, x):
+        """Bytes kept between forward and backward, per byte of x (see the module docstring)."""
+        nbytes = x.shape[0] * x.shape[1] * 4
+        if self.backend == "torch":
+            torch, seen = self.torch, {}
+
+            def pack(t):
+                seen[(t.untyped_storage().data_ptr(), t.storage_offset(), t.numel())] = (
+                    t.numel() * t.element_size())
+                return t
+
+            xr = x.detach().requires_grad_(True)
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                apply(params, xr)
+            return sum(seen.values()) / nbytes
+        if self.backend == "jax":
+            jax = self.jax
+            _, pull = jax.vjp(apply, params, x)
+            leaves = {id(a): a for a in jax.tree_util.tree_leaves(pull) if hasattr(a, "nbytes")}
+            return sum(int(a.nbytes) for a in leaves.values()) / nbytes
+        return self._tf_kept(apply, params, x) / nbytes
+
+    def _tf_kept(self, apply, params, x):
+        """TensorFlow: in the graph of fwd+bwd (tf.function, before Grappler), the tensors of
+        the forward pass (the ancestors of y: x, the weights, every intermediate) that the
+        backward ops (the other ancestors of the gradients) read; static sizes, constants and
+        tensors under 1024 elements left out."""
+        tf = self.tf
+
+        def fb(params, x, c):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = apply(params, x)
+            return y, tape.gradient(y, [x] + list(params), output_gradients=c)
+
+        c = tf.zeros_like(apply(params, x))
+        graph = tf.function(fb).get_concrete_function(params, x, c).graph
+        y, grads = graph.structured_outputs
+
+        def ancestors(tensors):
+            seen, stack = set(), [t.op for t in tensors if t is not None]
+            while stack:
+                op = stack.pop()
+                if op.name not in seen:
+                    seen.add(op.name)
+                    stack += [t.op for t in op.inputs] + list(op.control_inputs)
+            return seen
+
+        forward = ancestors([y])
+        backward = ancestors(grads) - forward
+        kept = {}
+        for op in graph.get_operations():
+            if op.name not in backward:
+                continue
+            for t in op.inputs:
+                n = t.shape.num_elements()
+                if t.op.name in forward and t.op.type != "Const" and n is not None and n >= 1024:
+                    kept[t.name] = n * t.dtype.size
+        return sum(kept.values())
 
     def x64_context(self):
         """Context in which float64 is representable (JAX truncates it otherwise)."""
@@ -576,15 +636,24 @@ class Bench:
         cp = self.copy()
         self_nearest = row.kind == "keras" and row.nearest == (row.name, {})
         nb = None if self_nearest else self.nearest(row.nearest)
+        ad = None if row.kind == "keras" else self.ready(("autodiff", row.name),
+                                                          plain_autodiff(row.apply), row.params)
         out = {}
         for mode in ("fwd", "fb"):
             jobs = {"me": me[mode], "copy": cp[mode]}
             if nb is not None:
                 jobs["nearest"] = nb[mode]
+            if ad is not None and mode == "fb":
+                jobs["autodiff"] = ad[mode]
             t = interleaved(self.a, jobs, repeats)
             out[mode] = t["me"]
             out[mode + "_copy"] = t["copy"]
             out[mode + "_nearest"] = t.get("nearest", t["me"])
+        out["fb_autodiff"] = t.get("autodiff", t["me"])
+        kx = self.x[:64] if self.a.backend != "tensorflow" else self.a.tf.identity(self.x[:64])
+        out["kept"] = self.a.kept(row.apply, row.params, kx)
+        out["kept_autodiff"] = out["kept"] if ad is None else self.a.kept(
+            plain_autodiff(row.apply), row.params, kx)
         out["compile"] = me["compile"]
         row.res = out
         y_dt, y2_dt, dx_dt = me["dtypes"]
@@ -593,6 +662,27 @@ class Bench:
             if dt != "float32":
                 row.dtype_issues.append(f"{what}: {dt}")
         return out
+
+
+KEPT_HOW = {
+    "torch": "torch: every tensor saved for backward (`torch.autograd.graph.saved_tensors_hooks`, "
+             "distinct storages, the input included)",
+    "jax": "JAX: the residuals held by `jax.vjp`'s pullback (eager, not jitted; XLA may fuse "
+           "some away inside a jitted step: see the model-level page)",
+    "tensorflow": "TensorFlow: in the graph of fwd+bwd (`tf.function`, before Grappler), the "
+                  "forward tensors (ancestors of y, the input included) that backward ops read",
+}
+
+
+def plain_autodiff(apply):
+    """``apply`` with keras-acts's plain-autodiff switch on while it runs (and is traced)."""
+    import keras_acts
+
+    def f(params, x):
+        with keras_acts.set_gradients("autodiff"):
+            return apply(params, x)
+
+    return f
 
 
 def targets(kind):
@@ -675,6 +765,8 @@ def parse(argv=None):
     p.add_argument("--min-time", type=float, default=0.01,
                    help="seconds per repeat: fast functions are looped to last at least this")
     p.add_argument("--compile", action="store_true", help="torch: use torch.compile (default eager)")
+    p.add_argument("--xla", choices=("on", "off"), default="on",
+                   help="TensorFlow: tf.function(jit_compile=...); off is how Keras runs TF on a CPU")
     p.add_argument("--threads", type=int, default=None,
                    help="torch on CPU: torch.set_num_threads(N); 1 avoids thread thrashing on a "
                         "loaded machine (eager torch timings there are otherwise erratic)")
@@ -701,7 +793,7 @@ def main(argv=None):
     size = args.size or (64 if kind == "gpu" else 4) * 2 ** 20
     rows_n = max(1, size // 1024)
     shape = (rows_n, 1024)
-    adapter = Adapter(backend, kind, args.compile)
+    adapter = Adapter(backend, kind, args.compile, xla=args.xla == "on")
     if args.threads and backend == "torch":
         adapter.torch.set_num_threads(args.threads)
         adapter.note += f", {args.threads} thread(s)"
@@ -745,7 +837,9 @@ def main(argv=None):
             print(f"[{i + 1}/{len(rows)}] {row.name:18s} fwd {fmt_ms(r['fwd']):>8} ms "
                   f"x{r['fwd'] / r['fwd_copy']:.2f} copy x{r['fwd'] / r['fwd_nearest']:.2f} "
                   f"{_spec_label(row.nearest)} | f+b {fmt_ms(r['fb']):>8} ms "
-                  f"x{r['fb'] / r['fb_copy']:.2f} copy x{r['fb'] / r['fb_nearest']:.2f} nearest"
+                  f"x{r['fb'] / r['fb_copy']:.2f} copy x{r['fb'] / r['fb_nearest']:.2f} nearest "
+                  f"x{r['fb'] / r['fb_autodiff']:.2f} autodiff | kept {r['kept']:.2f} "
+                  f"(autodiff {r['kept_autodiff']:.2f})"
                   + ("  MISS " + ",".join(misses(row, kind)) if misses(row, kind) else ""),
                   flush=True)
         except Exception as exc:  # noqa: BLE001
@@ -759,13 +853,14 @@ def main(argv=None):
     la_end = loadavg()
 
     headers = ["name", "kind", "nearest built-in", "fwd ms", "fwd/copy", "fwd/nearest",
-               "fwd+bwd ms", "f+b/copy", "f+b/nearest", "compile s", "target"]
+               "fwd+bwd ms", "f+b/copy", "f+b/nearest", "f+b/autodiff", "kept", "kept autodiff",
+               "compile s", "target"]
     table = []
     missing = []
     for row in rows:
         ref, limit = tgt[row.kind]
         if row.err:
-            table.append([row.name, row.kind, _spec_label(row.nearest)] + ["—"] * 7 + [f"ERROR {row.err}"])
+            table.append([row.name, row.kind, _spec_label(row.nearest)] + ["—"] * 10 + [f"ERROR {row.err}"])
             continue
         r = row.res
         lim_c = limit if ref == "copy" else None
@@ -781,6 +876,8 @@ def main(argv=None):
             "1 (self)" if self_n else fmt_ratio(r["fwd"], r["fwd_nearest"], lim_n),
             fmt_ms(r["fb"]), fmt_ratio(r["fb"], r["fb_copy"], lim_c),
             "1 (self)" if self_n else fmt_ratio(r["fb"], r["fb_nearest"], lim_n),
+            "—" if row.kind == "keras" else fmt_ratio(r["fb"], r["fb_autodiff"]),
+            f"{r['kept']:.2f}", f"{r['kept_autodiff']:.2f}",
             f"{r['compile']:.2f}", status,
         ])
 
@@ -816,6 +913,11 @@ def main(argv=None):
             f"each repeat >= {args.min_time * 1e3:.0f} ms of back-to-back calls then a sync",
             "fwd = f(x); fwd+bwd = f(x) and d/dx sum(f(x)*c) (c fixed random cotangent; layers "
             "also return their weight gradients)",
+            "f+b/autodiff: fwd+bwd with keras-acts's default gradients (keras_acts.gradients) over "
+            "the same with plain autodiff of the formula (`KERAS_ACTS_GRADIENTS=autodiff`), "
+            "interleaved",
+            "kept / kept autodiff: bytes kept between forward and backward per input byte "
+            "(64x1024 float32 input), default gradients / plain autodiff; " + KEPT_HOW[backend],
             "each row's copy (x*1.0001) and nearest-built-in timings are taken interleaved with "
             "its own repeats; rows missing a target were re-timed with 2x repeats (rechecked)",
             f"copy x*1.0001 at start: fwd {fmt_ms(base['fwd'])} ms, fwd+bwd {fmt_ms(base['fb'])} ms",

@@ -16,6 +16,7 @@ from .init import gain_for, initializer_for, second_moment
 from .snn import layer_moments, snn_block, snn_mlp
 from .swap import activation_sites, as_layer, swap_activations
 from .saving import load_model
+from .gradients import set_mode as set_gradients
 
 __version__ = "0.1.0"
 
@@ -26,4 +27,5 @@ __all__ = [
     "catalogue_table", "derivative", "get", "info", "install", "names",
     "layers", "optim", "snn", "initializer_for", "gain_for", "second_moment",
     "snn_block", "snn_mlp", "layer_moments", "activation_sites", "swap_activations", "as_layer", "load_model",
+    "set_gradients",
 ]

@@ -107,6 +107,10 @@ class Entry:
     # keras.ops form taking tensor-valued parameters, where ``fn`` (a Keras built-in) only
     # takes Python numbers on some backend; learnable layers call this one
     tensor_fn: Callable | None = None
+    # native(**params) -> a framework primitive (keras.ops) that computes exactly this function
+    # with these parameters, or None; used where that primitive is one fused kernel
+    # (keras_acts.gradients.NATIVE_BACKENDS)
+    native: Callable | None = None
 
     @property
     def defaults(self) -> dict:
@@ -779,6 +783,7 @@ _add(
     link="https://arxiv.org/abs/1710.05941",
     reference="Ramachandran et al. 2017, Searching for Activation Functions",
     params={"beta": Param(1.0, ge=0.0)},
+    native=lambda beta=1.0: ops.silu if beta == 1.0 else None,
 )
 _add(
     "eswish",
@@ -814,6 +819,7 @@ _add(
     init=HE,
     link="https://arxiv.org/abs/1606.08415",
     reference="Hendrycks & Gimpel 2016 (tanh approximation)",
+    native=lambda: lambda x: ops.gelu(x, approximate=True),
 )
 _add(
     "quick_gelu",

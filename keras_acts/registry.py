@@ -16,6 +16,7 @@ callable whose config is ``{"name": ..., "params": {...}}`` (no lambdas).
 from __future__ import annotations
 
 import difflib
+import functools
 import warnings
 from typing import Callable
 
@@ -23,6 +24,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from . import gradients
 from .catalogue import CATALOGUE, Entry
 
 PACKAGE = "keras_acts"
@@ -89,6 +91,33 @@ def evaluate(e: Entry, fn: Callable, x, params: dict):
     return fn(x, **params)
 
 
+@functools.lru_cache(maxsize=None)
+def _efficient(backend: str, name: str, frozen: tuple) -> Callable:
+    e, params = CATALOGUE[name], dict(frozen)
+    native = e.native(**params) if e.native is not None else None
+    if native is not None and backend in gradients.NATIVE_BACKENDS:
+        return native
+    return gradients.efficient(lambda x: evaluate(e, e.fn, x, params),
+                               lambda x: evaluate(e, e.grad, x, params))
+
+
+def call(e: Entry, x, params: dict):
+    """The activation ``e`` with ``params`` applied to ``x``, as layers call it.
+
+    Elementwise keras-acts entries get the memory-efficient gradient (or the framework's
+    fused primitive, ``Entry.native``) unless ``keras_acts.set_gradients("autodiff")`` /
+    ``KERAS_ACTS_GRADIENTS=autodiff``; tensor-valued parameters take plain autodiff.
+    """
+    if e.grad is None or not e.elementwise or gradients.mode() == "autodiff":
+        return evaluate(e, e.fn, x, params)
+    try:
+        frozen = tuple(sorted(params.items()))
+        hash(frozen)
+    except TypeError:  # tensor-valued parameters
+        return evaluate(e, e.fn, x, params)
+    return _efficient(keras.backend.backend(), e.name, frozen)(_as_tensor(x))
+
+
 def entry_doc(e: Entry) -> str:
     """The docstring of a catalogue function, as Keras writes its activations: summary,
     formula, parameters, range and properties, reference with its link."""
@@ -113,7 +142,7 @@ def _named_function(e: Entry) -> Callable:
     defaults = e.defaults
 
     def activation(x):
-        return evaluate(e, e.fn, x, defaults)
+        return call(e, x, defaults)
 
     activation.__name__ = activation.__qualname__ = e.name
     activation.__module__ = __name__
@@ -139,10 +168,9 @@ class ActivationFunction:
         self.__name__ = name
 
     def __call__(self, x):
-        fn = self.entry.fn
         if self.entry.keras_builtin:
-            return fn(x, **self.params)
-        return evaluate(self.entry, fn, x, self.params)
+            return self.entry.fn(x, **self.params)
+        return call(self.entry, x, self.params)
 
     def get_config(self):
         return {"name": self.name, "params": dict(self.params)}

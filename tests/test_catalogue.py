@@ -255,15 +255,18 @@ def _with_path(fn):
 
 @functools.lru_cache(maxsize=None)
 def _computed(name, frozen):
-    """Backend results for one case on XALL: f, the analytic f', autodiff f'."""
+    """Backend results for one case on XALL: f, the analytic f', autodiff f' of the formula,
+    and the gradient users get by default (keras_acts.gradients: from the analytic f')."""
     params = dict(frozen)
     fn = act(name, params)
     y = run(fn, XALL)
     d = run(keras_acts.derivative(name, **params), XALL)
-    g = autodiff.grad_sum(_with_path(fn), XALL)
-    for v in (y, d, g):
+    with keras_acts.set_gradients("autodiff"):
+        g = autodiff.grad_sum(_with_path(act(name, params)), XALL)
+    g_default = autodiff.grad_sum(_with_path(fn), XALL)
+    for v in (y, d, g, g_default):
         assert v.dtype == np.float32 and v.shape == XALL.shape
-    return y, d, g
+    return y, d, g, g_default
 
 
 @functools.lru_cache(maxsize=None)
@@ -279,7 +282,7 @@ def _reference(name, frozen):
 def _both(name, params, part):
     frozen = tuple(sorted(params.items()))
     s = PART[part]
-    return ([a[s] for a in _computed(name, frozen)], [a[s] for a in _reference(name, frozen)],
+    return ([a[s] for a in _computed(name, frozen)[:3]], [a[s] for a in _reference(name, frozen)],
             XALL[s].astype(np.float64))
 
 
@@ -444,6 +447,32 @@ def test_autodiff(name, params, request):
         extra = AUTODIFF_ATOL[BACKEND].get(cid, (0.0, ""))[0]
         assert_close(f"autodiff vs derivative ({part}), {cid}", x, g, d,
                      slope_tol(name, x, c, f2) + extra, mask=ok)
+
+
+@pytest.mark.parametrize("name, params", _cases(ELEMENTWISE))
+def test_default_gradient(name, params):
+    """The gradient users get by default: for keras-acts entries the analytic derivative
+    (keras_acts.gradients), exactly, or a fused primitive's (Entry.native) within the
+    derivative tolerance; on the grid and for |x| <= 1e4, away from kinks. (Keras's own
+    functions keep their autodiff: test_autodiff.)"""
+    e = CATALOGUE[name]
+    if e.keras_builtin:
+        pytest.skip("Keras's own function: its autodiff is checked by test_autodiff")
+    frozen = tuple(sorted(params.items()))
+    _, d, _, g = _computed(name, frozen)
+    _, c, f2, kink, _ = _reference(name, frozen)
+    native = e.native(**_full(name, params)) if e.native else None
+    fused = native is not None and BACKEND in keras_acts.gradients.NATIVE_BACKENDS
+    for part in ("grid", "big"):
+        s = PART[part]
+        x = XALL[s].astype(np.float64)
+        if fused:
+            assert_close(f"fused primitive's gradient vs derivative ({part}), {_case_id(name, params)}",
+                         x, g[s], d[s], slope_tol(name, x, c[s], f2[s]) + ATOL,
+                         mask=~kink[s] & np.isfinite(c[s]))
+        else:
+            assert_close(f"default gradient vs derivative ({part}), {_case_id(name, params)}",
+                         x, g[s], d[s], 0.0)
 
 
 @pytest.mark.parametrize("name, params", _cases(ELEMENTWISE))
