@@ -377,7 +377,8 @@ class Adapter:
                 with tf.GradientTape() as tape:
                     tape.watch(x)
                     y = apply(params, x)
-                grads = tape.gradient(y, [x] + list(params), output_gradients=c)
+                grads = tape.gradient(y, [x] + list(params), output_gradients=c,
+                                      unconnected_gradients=tf.UnconnectedGradients.ZERO)
                 return y, grads[0], grads[1:]
 
             fwd_c = tf.function(lambda params, x: apply(params, x), jit_compile=self.xla)
@@ -431,7 +432,8 @@ class Adapter:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 y = apply(params, x)
-            return y, tape.gradient(y, [x] + list(params), output_gradients=c)
+            return y, tape.gradient(y, [x] + list(params), output_gradients=c,
+                                    unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
         c = tf.zeros_like(apply(params, x))
         graph = tf.function(fb).get_concrete_function(params, x, c).graph
@@ -674,6 +676,10 @@ KEPT_HOW = {
 }
 
 
+#: an ours row slower than this x plain autodiff (fwd+bwd) is listed (AUTODIFF_FASTER)
+SLOWER_THAN_AUTODIFF = 1.05
+
+
 def plain_autodiff(apply):
     """``apply`` with keras-acts's plain-autodiff switch on while it runs (and is traced)."""
     import keras_acts
@@ -767,6 +773,9 @@ def parse(argv=None):
     p.add_argument("--compile", action="store_true", help="torch: use torch.compile (default eager)")
     p.add_argument("--xla", choices=("on", "off"), default="on",
                    help="TensorFlow: tf.function(jit_compile=...); off is how Keras runs TF on a CPU")
+    p.add_argument("--gradients", choices=("auto", "efficient", "autodiff"), default=None,
+                   help="keras-acts gradient mode of the timed rows (default: the environment's, "
+                        "auto); the f+b/autodiff column always compares with plain autodiff")
     p.add_argument("--threads", type=int, default=None,
                    help="torch on CPU: torch.set_num_threads(N); 1 avoids thread thrashing on a "
                         "loaded machine (eager torch timings there are otherwise erratic)")
@@ -794,10 +803,14 @@ def main(argv=None):
     rows_n = max(1, size // 1024)
     shape = (rows_n, 1024)
     adapter = Adapter(backend, kind, args.compile, xla=args.xla == "on")
+    if args.gradients:
+        keras_acts.set_gradients(args.gradients)
+    grad_mode = keras_acts.gradients.mode()
     if args.threads and backend == "torch":
         adapter.torch.set_num_threads(args.threads)
         adapter.note += f", {args.threads} thread(s)"
     print(f"# keras-acts ops benchmark | {desc} | backend {backend} ({adapter.note}) | "
+          f"gradients {grad_mode} | "
           f"shape {shape} = {rows_n * 1024:,} float32 | repeats {args.repeats} | {load_text(la_start)}",
           flush=True)
     if is_loaded(la_start):
@@ -901,6 +914,14 @@ def main(argv=None):
         print("half-precision dtype issues: " + ", ".join(f"{n}: {'; '.join(v)}" for n, v in half.items()))
     if skipped:
         print("layers skipped: " + ", ".join(f"{n} ({why})" for n, why in skipped))
+    from keras_acts import CATALOGUE
+
+    slower = sorted(r.name for r in rows if r.kind == "ours" and not r.err
+                    and CATALOGUE[r.name].elementwise and CATALOGUE[r.name].grad is not None
+                    and r.res["fb"] > SLOWER_THAN_AUTODIFF * r.res["fb_autodiff"])
+    slower_txt = (f"ours rows whose fwd+bwd in mode {grad_mode} is > {SLOWER_THAN_AUTODIFF}x plain "
+                  f"autodiff ({len(slower)}): " + (", ".join(slower) or "none"))
+    print(slower_txt)
     print(f"total {elapsed:.1f} s; {load_text(la_end)}")
 
     if args.out:
@@ -913,7 +934,8 @@ def main(argv=None):
             f"each repeat >= {args.min_time * 1e3:.0f} ms of back-to-back calls then a sync",
             "fwd = f(x); fwd+bwd = f(x) and d/dx sum(f(x)*c) (c fixed random cotangent; layers "
             "also return their weight gradients)",
-            "f+b/autodiff: fwd+bwd with keras-acts's default gradients (keras_acts.gradients) over "
+            f"keras-acts gradient mode of the rows: `{grad_mode}`; "
+            "f+b/autodiff: fwd+bwd in that mode (keras_acts.gradients) over "
             "the same with plain autodiff of the formula (`KERAS_ACTS_GRADIENTS=autodiff`), "
             "interleaved",
             "kept / kept autodiff: bytes kept between forward and backward per input byte "
@@ -928,6 +950,8 @@ def main(argv=None):
         lines = header_lines(f"keras-acts op benchmark — {kind.upper()}, {backend}", backend, desc,
                              versions, la_start, la_end, extra, args.note)
         lines += ["", *md_table(headers, table), ""]
+        lines += [f"**Slower than plain autodiff:** {slower_txt} (with `--gradients efficient` "
+                  "this is keras_acts.gradients.AUTODIFF_FASTER for the backend)", ""]
         lines += [f"**Rows missing the target ({len(missing)} of {len(rows)}):** "
                   + (", ".join(f"`{r.name}` ({'/'.join(m)})" for r, m in missing) or "none"), ""]
         lines += ["**float64 / dtype leaks (float32 in must give float32 out, eager with "

@@ -41,6 +41,31 @@ def grad_sum(f, x):
     return np.zeros_like(x) if t.grad is None else t.grad.detach().cpu().numpy()
 
 
+def second_derivative(f, x):
+    """f''(x) for an elementwise f by nested autodiff (d/dx sum(d/dx sum f)), as NumPy."""
+    name, fw = _framework()
+    x = np.asarray(x)
+    if name == "jax":
+        d1 = fw.grad(lambda t: fw.numpy.sum(f(t)))
+        return np.asarray(fw.grad(lambda t: fw.numpy.sum(d1(t)))(fw.numpy.asarray(x)))
+    if name == "tensorflow":
+        t = fw.Variable(x)
+        with fw.GradientTape() as outer:
+            with fw.GradientTape() as inner:
+                s = fw.reduce_sum(f(t))
+            g = inner.gradient(s, t, unconnected_gradients=fw.UnconnectedGradients.ZERO)
+        return outer.gradient(g, t, unconnected_gradients=fw.UnconnectedGradients.ZERO).numpy()
+    t = fw.tensor(x, requires_grad=True)
+    y = f(t).sum()
+    if not y.requires_grad:
+        return np.zeros_like(x)
+    (g,) = fw.autograd.grad(y, t, create_graph=True)
+    if not g.requires_grad:  # f' does not depend on x
+        return np.zeros_like(x)
+    (h,) = fw.autograd.grad(g.sum(), t, allow_unused=True)
+    return np.zeros_like(x) if h is None else h.detach().cpu().numpy()
+
+
 def vjp(f, x, cotangent):
     """d/dx <f(x), cotangent> as NumPy: vector-Jacobian product for any f."""
     c = np.asarray(cotangent)

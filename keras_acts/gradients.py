@@ -6,7 +6,8 @@ so the backward pass needs only x: ``dL/dx = dL/dy * f'(x)`` with f' the entry's
 derivative. ``efficient(fn, grad)`` wraps a forward ``fn(x)`` and its derivative ``grad(x)``
 (both ``keras.ops`` code) in the backend's own custom-gradient form, keeping x alone:
 
-- JAX: ``jax.custom_jvp`` (the rule ``t * f'(x)``): reverse mode keeps f'(x), one tensor;
+- JAX: ``jax.custom_jvp`` (the rule ``t * f'(x)``, f'(x) computed behind an optimization
+  barrier so that XLA cannot share it with f's intermediates): reverse mode keeps one tensor;
   ``jax.jvp``, ``jax.hessian`` and ``vmap`` keep working.
 - torch: a ``torch.autograd.Function`` that saves x and computes f'(x) in ``backward``
   (as timm's ``*_me`` activations); its backward is differentiable, so double backward works.
@@ -14,8 +15,19 @@ derivative. ``efficient(fn, grad)`` wraps a forward ``fn(x)`` and its derivative
   differentiate it again.
 
 Second derivatives are the autodiff of the analytic ``grad`` (tested against finite
-differences). ``set_mode("autodiff")`` or ``KERAS_ACTS_GRADIENTS=autodiff`` restores plain
-autodiff of the formula; the mode is read when the activation is called (traced).
+differences).
+
+The mode (``keras_acts.set_gradients(...)`` or ``KERAS_ACTS_GRADIENTS``; read when the
+activation is called or traced):
+
+- ``auto`` (default): the efficient backward, except for the entries in ``AUTODIFF_FASTER``
+  on their backend -- those whose analytic derivative costs measurably more passes than
+  autodiff's reuse of the forward intermediates (fwd+bwd > 1.05x plain autodiff in the op
+  benchmark), where plain autodiff stays: faster, but keeping 2-4x the input;
+- ``efficient``: the efficient backward everywhere (least memory), and learnable layers
+  (``keras_acts.layers``) recompute their forward pass in the backward (``keras.remat``),
+  keeping only their input and weights;
+- ``autodiff``: plain autodiff of every formula (as before keras-acts 0.2).
 """
 
 from __future__ import annotations
@@ -26,16 +38,40 @@ import os
 import keras
 
 ENV = "KERAS_ACTS_GRADIENTS"
-MODES = ("efficient", "autodiff")
+MODES = ("auto", "efficient", "autodiff")
 _mode: list[str | None] = [None]  # None: read the environment variable
+
+#: backend -> entries whose efficient backward measured slower than plain autodiff
+#: (fwd+bwd > 1.05x on 1M float32, CPU; TensorFlow as Keras runs it there, without XLA):
+#: benchmarks/results/ops-cpu-<backend>-efficient.md. ``auto`` keeps plain autodiff for them.
+AUTODIFF_FASTER: dict[str, frozenset] = {
+    "jax": frozenset(),
+    "tensorflow": frozenset(),
+    "torch": frozenset(),
+}
 
 
 def mode() -> str:
-    """'efficient' (the default) or 'autodiff': how catalogue activations are differentiated."""
-    m = _mode[0] or os.environ.get(ENV, "efficient").strip().lower() or "efficient"
+    """'auto' (the default), 'efficient' or 'autodiff': how catalogue activations are
+    differentiated (see the module docstring)."""
+    m = _mode[0] or os.environ.get(ENV, "auto").strip().lower() or "auto"
     if m not in MODES:
-        raise ValueError(f"{ENV}={m!r}: use one of {', '.join(MODES)}.")
+        raise ValueError(f"{ENV}={m!r} is not a gradient mode: use one of {', '.join(MODES)}.")
     return m
+
+
+def recompute_layers() -> bool:
+    """Whether learnable layers (keras_acts.layers) recompute their forward pass in the
+    backward pass (``keras.remat``: keeps the input and the weights only). Only in
+    ``efficient`` mode: recomputing costs a second forward pass, so ``auto`` leaves the
+    layers to autodiff."""
+    return mode() == "efficient"
+
+
+def use_efficient(name: str) -> bool:
+    """Whether the catalogue entry ``name`` gets the efficient backward now."""
+    m = mode()
+    return m == "efficient" or (m == "auto" and name not in AUTODIFF_FASTER[keras.backend.backend()])
 
 
 @contextlib.contextmanager
@@ -47,8 +83,9 @@ def _restoring(previous):
 
 
 def set_mode(m: str | None):
-    """Set the gradient mode for activations traced from now on ('efficient', 'autodiff', or
-    None for the environment's). Also a context manager restoring the previous mode::
+    """Set the gradient mode for activations called or traced from now on ('auto',
+    'efficient', 'autodiff', or None for the environment's). Also a context manager
+    restoring the previous mode::
 
         with keras_acts.set_gradients("autodiff"):
             model.fit(...)   # plain autodiff of every keras-acts formula
@@ -80,7 +117,11 @@ def _jax(fn, grad):
     @f.defjvp
     def _jvp(primals, tangents):
         (x,), (t,) = primals, tangents
-        return f(x), t * grad(x)
+        # The barrier keeps XLA from sharing f's intermediates with f'(x) (common
+        # subexpressions such as serf's softplus(x)), which would keep them alive until the
+        # backward pass: a jitted 16x1024 serf MLP step held 49 activation-sized temporaries
+        # without it, 17 with it (benchmarks/results/model-memory-cpu-jax.md).
+        return fn(x), t * grad(jax.lax.optimization_barrier(x))
 
     return f
 

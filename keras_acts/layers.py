@@ -46,6 +46,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from . import gradients
 from .catalogue import CATALOGUE, Param
 from .registry import _HALF, PACKAGE, entry as _entry
 
@@ -294,12 +295,22 @@ class ActivationLayer(keras.layers.Layer):
         )
 
     # -- numerics ------------------------------------------------------------
+    #: False where a call has side effects (RReLU draws its slopes in training):
+    #: recomputing it in the backward pass would draw again
+    recomputable = True
+
     def call(self, inputs, training=None):
-        x = inputs
-        dtype = keras.backend.standardize_dtype(x.dtype)
-        if dtype in _HALF:
-            return ops.cast(self.activation(ops.cast(x, "float32"), training=training), dtype)
-        return self.activation(x, training=training)
+        def forward(x):
+            dtype = keras.backend.standardize_dtype(x.dtype)
+            if dtype in _HALF:
+                return ops.cast(self.activation(ops.cast(x, "float32"), training=training), dtype)
+            return self.activation(x, training=training)
+
+        if self.recomputable and gradients.recompute_layers():
+            # keeps the input (and reads the weights) only; the backward pass runs the
+            # forward again (jax.checkpoint / tf.recompute_grad / torch checkpoint)
+            return keras.remat(forward)(inputs)
+        return forward(inputs)
 
     def activation(self, x, training=None):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -626,6 +637,7 @@ class RReLU(_FromCatalogue):
 
     _activation = "rrelu"
     init_family = "he"
+    recomputable = False
 
     def __init__(self, lower=0.125, upper=1.0 / 3.0, seed=None, **kwargs):
         _refuse(self, kwargs, "per_channel")
@@ -914,6 +926,8 @@ class Maxout(ActivationLayer):
     """
 
     init_family = "he"
+    # its own call (a Dense-like unit): the backward keeps the matmul's input, as Dense does
+    recomputable = False
 
     def __init__(self, pieces=2, units=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, axis=-1, **kwargs):

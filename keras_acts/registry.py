@@ -105,10 +105,11 @@ def call(e: Entry, x, params: dict):
     """The activation ``e`` with ``params`` applied to ``x``, as layers call it.
 
     Elementwise keras-acts entries get the memory-efficient gradient (or the framework's
-    fused primitive, ``Entry.native``) unless ``keras_acts.set_gradients("autodiff")`` /
-    ``KERAS_ACTS_GRADIENTS=autodiff``; tensor-valued parameters take plain autodiff.
+    fused primitive, ``Entry.native``) as ``keras_acts.gradients.use_efficient`` decides
+    (``keras_acts.set_gradients`` / ``KERAS_ACTS_GRADIENTS``); tensor-valued parameters
+    take plain autodiff.
     """
-    if e.grad is None or not e.elementwise or gradients.mode() == "autodiff":
+    if e.grad is None or not e.elementwise or not gradients.use_efficient(e.name):
         return evaluate(e, e.fn, x, params)
     try:
         frozen = tuple(sorted(params.items()))

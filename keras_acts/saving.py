@@ -20,27 +20,42 @@ import keras
 __all__ = ["load_model"]
 
 
-def _strings(obj):
+def _references(obj):
+    """The names a saved config asks keras-acts (or Keras's activation table) for: plain
+    ``"activation": "name"`` strings, ``keras_acts>Name`` registrations (functions, layers,
+    ``ActivationFunction``), and the catalogue name inside an ``ActivationFunction``'s config."""
     if isinstance(obj, dict):
+        if obj.get("registered_name") == "keras_acts>ActivationFunction":
+            name = (obj.get("config") or {}).get("name")
+            if isinstance(name, str):
+                yield "entry", name
         for k, v in obj.items():
             if k == "activation" and isinstance(v, str):
-                yield v
-            yield from _strings(v)
+                yield "activation", v
+            else:
+                yield from _references(v)
     elif isinstance(obj, list):
         for v in obj:
-            yield from _strings(v)
+            yield from _references(v)
     elif isinstance(obj, str) and obj.startswith("keras_acts>"):
-        yield obj
+        yield "registered", obj
 
 
-def _unknown_activations(config: dict) -> list[str]:
+def _unknown(config: dict) -> list[str]:
+    """Referenced names that neither Keras nor this keras-acts defines."""
     from .catalogue import CATALOGUE
+    from .registry import _keras_table
 
-    known = set(CATALOGUE) | set(keras.src.activations.ALL_OBJECTS_DICT)
     out = []
-    for s in _strings(config):
-        name = s.split(">", 1)[1] if s.startswith("keras_acts>") else s
-        if name not in known and name not in out:
+    for kind, name in _references(config):
+        if kind == "registered":
+            ok = keras.saving.get_registered_object(name) is not None
+            name = name.split(">", 1)[1]
+        elif kind == "entry":
+            ok = name in CATALOGUE
+        else:
+            ok = name in CATALOGUE or name in _keras_table()
+        if not ok and name not in out:
             out.append(name)
     return out
 
@@ -51,6 +66,7 @@ def load_model(path, **kwargs):
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` with one sentence for
     a truncated / corrupt file or an unknown activation (naming the closest matches)."""
     from .catalogue import CATALOGUE
+    from .registry import _keras_table
 
     p = Path(path)
     if not p.exists():
@@ -69,16 +85,23 @@ def load_model(path, **kwargs):
         if bad is not None:
             raise ValueError(f"{path} is a damaged .keras file ({bad} fails its checksum): "
                              "save or copy it again")
-        unknown = _unknown_activations(config)
+        unknown = _unknown(config)
         if unknown:
-            choices = sorted(set(CATALOGUE) | set(keras.src.activations.ALL_OBJECTS_DICT))
+            choices = sorted(set(CATALOGUE) | set(_keras_table()) | set(_layer_names()))
             hints = "; ".join(
                 f"{u!r} (closest: {', '.join(difflib.get_close_matches(u, choices, 3, 0.5)) or 'none'})"
                 for u in unknown)
-            raise ValueError(f"{path} uses activations that neither Keras nor keras-acts "
+            raise ValueError(f"{path} uses activations or layers that neither Keras nor keras-acts "
                              f"{_version()} knows: {hints}. Was it saved by a newer keras-acts, "
                              "or with a custom function (pass custom_objects=...)?")
     return keras.saving.load_model(path, **kwargs)
+
+
+def _layer_names():
+    from . import layers
+
+    return [n for n, v in vars(layers).items() if isinstance(v, type)
+            and issubclass(v, keras.layers.Layer) and not n.startswith("_")]
 
 
 def _version():

@@ -98,6 +98,32 @@ def test_load_model_round_trip_and_errors(tmp_path):
         keras_acts.load_model(odd)
 
 
+@pytest.mark.parametrize("old, new, unknown, closest", [
+    (b'"keras_acts>PReLU"', b'"keras_acts>PReLUX"', "PReLUX", "PReLU"),  # a layer class
+    (b'"name": "aria2"', b'"name": "aria3"', "aria3", "aria2"),  # in an ActivationFunction
+])
+def test_load_model_names_unknown_layers_and_parametrised_entries(tmp_path, old, new, unknown,
+                                                                  closest):
+    inputs = keras.Input((3,))
+    h = keras.layers.Dense(4, activation=keras_acts.get("aria2", alpha=2.0))(inputs)
+    model = keras.Model(inputs, keras_acts.layers.PReLU()(h))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    x = np.float32([[0.1, -0.2, 0.3]])
+    np.testing.assert_array_equal(_np(keras_acts.load_model(path)(x)), _np(model(x)))
+    odd = tmp_path / "odd.keras"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(odd, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "config.json":
+                assert old in data
+                data = data.replace(old, new)
+            zout.writestr(item, data)
+    with pytest.raises(ValueError, match=rf"'{new.split(b'>')[-1].split(b'"')[-2].decode()}' "
+                                         rf"\(closest: {closest}"):
+        keras_acts.load_model(odd)
+
+
 def test_plain_keras_error_without_import_is_what_the_readme_explains(tmp_path):
     _, path = _saved(tmp_path)
     code = f"import keras; keras.saving.load_model({str(path)!r})"
