@@ -43,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _exit_code(e: SystemExit) -> int:
+    """A SystemExit as a return code; a message (``SystemExit("...")``) is printed first, as
+    the interpreter would print it: the check's one sentence must reach the user."""
+    if isinstance(e.code, str):
+        print(f"keras-acts: error: {e.code}", file=sys.stderr)
+        return 2
+    return int(e.code or 0)
+
+
 def _quiet():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -67,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             return compare_main(rest)
-        except SystemExit as e:  # compare's argparse: --help, bad options
-            return int(e.code or 0) if not isinstance(e.code, str) else 2
+        except SystemExit as e:  # compare's argparse (--help, bad options) and its checks
+            return _exit_code(e)
     if args.command == "plot":
         from keras_acts.plot import main as plot_main  # matplotlib only when plotting
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import warnings
 import types
 from collections.abc import Mapping
 
@@ -399,6 +400,30 @@ def _image_size(text) -> tuple[int, int]:
     return h, w
 
 
+def _check_writable(path: str, flag: str) -> None:
+    """Fail before any training when ``path`` cannot be created or written to (a folder this
+    check creates is removed again)."""
+    import shutil
+    import tempfile
+
+    p = os.path.abspath(path)
+    first_new = None
+    while not os.path.exists(p):
+        first_new, p = p, os.path.dirname(p)
+    if not os.path.isdir(p):
+        raise SystemExit(f"{flag} {path}: {p} is a file, not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise SystemExit(f"{flag} {path}: cannot write there ({e.strerror or e}); "
+                         "choose another folder") from None
+    finally:
+        if first_new and os.path.isdir(first_new):
+            shutil.rmtree(first_new, ignore_errors=True)
+
+
 def resolve_config(args) -> Config:
     """Merge: built-in defaults < model recipe < (dataset, model) recipe < preset < CLI."""
     from .models import DEFAULTS as MODEL_DEFAULTS, split_activation_list
@@ -499,6 +524,16 @@ def resolve_config(args) -> Config:
         raise SystemExit("--seeds, --epochs and --batch-size must be >= 1")
     if not 0.0 <= cfg["val_split"] < 1.0:
         raise SystemExit("--val-split must be in [0, 1)")
+    if cfg.get("baseline"):
+        from .models import parse_activation
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            grid = [parse_activation(a).name for a in cfg["activations"]]
+            base = parse_activation(cfg["baseline"]).name
+        if base not in grid:
+            raise SystemExit(f"--baseline {cfg['baseline']!r} is not in the grid "
+                             f"({', '.join(cfg['activations'])}): add it to --activations")
     cfg["seed_list"] = list(range(args.seed_offset, args.seed_offset + cfg["seeds"]))
     if user_model:
         src = cfg["model_file"] or cfg["model_fn"]
@@ -509,6 +544,9 @@ def resolve_config(args) -> Config:
     if cfg["process_id"]:  # not the chief: an identical copy beside it, no write races
         cfg["out"] = os.path.join(cfg["out"], f"process-{cfg['process_id']}")
         cfg["models_dir"] = os.path.join(cfg["out"], "saved_models")
+    _check_writable(cfg["out"], "--out")
+    if cfg.get("save_models") and cfg.get("models_dir"):
+        _check_writable(cfg["models_dir"], "--models-dir")
     cfg["resume"], cfg["overwrite"], cfg["verbose"] = args.resume, args.overwrite, args.verbose
     import keras
 

@@ -17,6 +17,7 @@ labels out of range or not whole numbers, and a model whose input or output does
 from __future__ import annotations
 
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +29,20 @@ __all__ = ["load_user_data", "check_arrays", "check_model_fits"]
 _SPLITS = ("train", "val", "test")
 
 
+_NPZ_HELP = ("--data takes an .npz of arrays (x_train, y_train, x_test, y_test), a folder of "
+             "images (one subfolder per class) or tfds:NAME")
+
+
 def _from_npz(path: Path) -> dict:
+    if not zipfile.is_zipfile(path):
+        kind = "truncated or corrupt .npz" if path.suffix == ".npz" else f"{path.suffix or 'file'} file"
+        raise DataError(f"--data {path}: not an .npz archive (a {kind}); {_NPZ_HELP}")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: np.asarray(z[k]) for k in z.files}
-    except (OSError, ValueError) as e:
-        raise DataError(f"--data {path}: not a readable .npz file ({e})") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise DataError(f"--data {path}: a damaged .npz archive ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0][:120]}); save it again") from None
     missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in arrays]
     if missing:
         raise DataError(f"--data {path}: missing arrays {missing}; an .npz needs x_train, "
