@@ -109,7 +109,7 @@ class Entry:
     tensor_fn: Callable | None = None
     # native(**params) -> a framework primitive (keras.ops) that computes exactly this function
     # with these parameters, or None; used where that primitive is one fused kernel
-    # (keras_acts.gradients.NATIVE_BACKENDS)
+    # (keras_acts.gradients.NATIVE)
     native: Callable | None = None
 
     @property

@@ -20,7 +20,9 @@ differences).
 The mode (``keras_acts.set_gradients(...)`` or ``KERAS_ACTS_GRADIENTS``; read when the
 activation is called or traced):
 
-- ``auto`` (default): the efficient backward, except for the entries in ``AUTODIFF_FASTER``
+- ``auto`` (default): a fused framework primitive where one computes the entry exactly
+  (``Entry.native``, on the backends in ``NATIVE``), else the efficient backward, except for
+  the entries in ``AUTODIFF_FASTER``
   on their backend -- those whose analytic derivative costs measurably more passes than
   autodiff's reuse of the forward intermediates (fwd+bwd > 1.05x plain autodiff in the op
   benchmark), where plain autodiff stays: faster, but keeping 2-4x the input;
@@ -45,9 +47,15 @@ _mode: list[str | None] = [None]  # None: read the environment variable
 #: (fwd+bwd > 1.05x on 1M float32, CPU; TensorFlow as Keras runs it there, without XLA):
 #: benchmarks/results/ops-cpu-<backend>-efficient.md. ``auto`` keeps plain autodiff for them.
 AUTODIFF_FASTER: dict[str, frozenset] = {
-    "jax": frozenset(),
-    "tensorflow": frozenset(),
-    "torch": frozenset(),
+    "jax": frozenset({"binary_step", "elish", "eswish", "hard_elish", "hard_mish", "lisht",
+                      "logish", "mila", "quick_gelu", "serf", "sine", "soft_exponential",
+                      "squared_relu", "tanh_exp", "weighted_tanh"}),
+    "tensorflow": frozenset({"arctan", "binary_step", "elish", "eswish", "fts", "gelu_tanh",
+                             "lisht", "mila", "nlrelu", "penalized_tanh", "smish", "swish_x",
+                             "tanh_exp", "weighted_tanh"}),
+    "torch": frozenset({"arctan", "dsilu", "eswish", "fts", "gaussian", "lisht", "logish", "mila",
+                        "nlrelu", "penalized_tanh", "quick_gelu", "serf", "shifted_softplus",
+                        "smish", "soft_exponential", "tanh_exp", "weighted_tanh"}),
 }
 
 
@@ -101,10 +109,15 @@ def efficient(fn, grad):
     return _BUILDERS[keras.backend.backend()](fn, grad)
 
 
-#: Backends whose primitives (``Entry.native``) are single fused kernels forward and backward
-#: that keep only their input: torch (``F.silu``, ``F.gelu``). TensorFlow's and JAX's
-#: ``gelu``/``silu`` are compositions, which the custom gradient above beats in memory.
-NATIVE_BACKENDS = ("torch",)
+#: backend -> entries whose ``Entry.native`` primitive (where the parameters make the entry
+#: exactly that primitive) is a fused kernel there that keeps only its input: torch's
+#: ``F.silu`` / ``F.gelu``, TensorFlow's ``tf.nn.silu`` (its own custom gradient). JAX's
+#: ``silu`` / ``gelu`` are compositions that the custom rule above beats in memory.
+NATIVE: dict[str, frozenset] = {
+    "jax": frozenset(),
+    "tensorflow": frozenset({"swish_x"}),
+    "torch": frozenset({"swish_x", "gelu_tanh"}),
+}
 
 
 def _jax(fn, grad):

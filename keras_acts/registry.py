@@ -91,11 +91,20 @@ def evaluate(e: Entry, fn: Callable, x, params: dict):
     return fn(x, **params)
 
 
+def _native(e: Entry, backend: str, params: dict) -> Callable | None:
+    """The fused framework primitive that computes ``e`` with ``params`` on ``backend``."""
+    if e.native is None or e.name not in gradients.NATIVE[backend]:
+        return None
+    return e.native(**params)
+
+
 @functools.lru_cache(maxsize=None)
-def _efficient(backend: str, name: str, frozen: tuple) -> Callable:
+def _efficient(backend: str, name: str, frozen: tuple) -> Callable | None:
+    """The callable for (entry, parameters) on ``backend`` in the current mode, or None for
+    plain autodiff of the formula."""
     e, params = CATALOGUE[name], dict(frozen)
-    native = e.native(**params) if e.native is not None else None
-    if native is not None and backend in gradients.NATIVE_BACKENDS:
+    native = _native(e, backend, params)
+    if native is not None:
         return native
     return gradients.efficient(lambda x: evaluate(e, e.fn, x, params),
                                lambda x: evaluate(e, e.grad, x, params))
@@ -109,14 +118,18 @@ def call(e: Entry, x, params: dict):
     (``keras_acts.set_gradients`` / ``KERAS_ACTS_GRADIENTS``); tensor-valued parameters
     take plain autodiff.
     """
-    if e.grad is None or not e.elementwise or not gradients.use_efficient(e.name):
+    mode = gradients.mode()
+    if e.grad is None or not e.elementwise or mode == "autodiff":
         return evaluate(e, e.fn, x, params)
     try:
         frozen = tuple(sorted(params.items()))
         hash(frozen)
     except TypeError:  # tensor-valued parameters
         return evaluate(e, e.fn, x, params)
-    return _efficient(keras.backend.backend(), e.name, frozen)(_as_tensor(x))
+    backend = keras.backend.backend()
+    if _native(e, backend, params) is None and not gradients.use_efficient(e.name):
+        return evaluate(e, e.fn, x, params)
+    return _efficient(backend, e.name, frozen)(_as_tensor(x))
 
 
 def entry_doc(e: Entry) -> str:

@@ -256,17 +256,18 @@ def _with_path(fn):
 @functools.lru_cache(maxsize=None)
 def _computed(name, frozen):
     """Backend results for one case on XALL: f, the analytic f', autodiff f' of the formula,
-    and the gradient users get by default (keras_acts.gradients: from the analytic f')."""
+    and the efficient gradient (keras_acts.gradients: from the analytic f')."""
     params = dict(frozen)
     fn = act(name, params)
     y = run(fn, XALL)
     d = run(keras_acts.derivative(name, **params), XALL)
     with keras_acts.set_gradients("autodiff"):
         g = autodiff.grad_sum(_with_path(act(name, params)), XALL)
-    g_default = autodiff.grad_sum(_with_path(fn), XALL)
-    for v in (y, d, g, g_default):
+    with keras_acts.set_gradients("efficient"):
+        g_efficient = autodiff.grad_sum(_with_path(act(name, params)), XALL)
+    for v in (y, d, g, g_efficient):
         assert v.dtype == np.float32 and v.shape == XALL.shape
-    return y, d, g, g_default
+    return y, d, g, g_efficient
 
 
 @functools.lru_cache(maxsize=None)
@@ -450,9 +451,10 @@ def test_autodiff(name, params, request):
 
 
 @pytest.mark.parametrize("name, params", _cases(ELEMENTWISE))
-def test_default_gradient(name, params):
-    """The gradient users get by default: for keras-acts entries the analytic derivative
-    (keras_acts.gradients), exactly, or a fused primitive's (Entry.native) within the
+def test_efficient_gradient(name, params):
+    """The gradient of ``keras_acts.set_gradients("efficient")`` (the default, ``auto``, is
+    this or plain autodiff -- test_autodiff -- per entry and backend): for keras-acts entries
+    the analytic derivative, exactly, or a fused primitive's (Entry.native) within the
     derivative tolerance; on the grid and for |x| <= 1e4, away from kinks. (Keras's own
     functions keep their autodiff: test_autodiff.)"""
     e = CATALOGUE[name]
@@ -462,7 +464,7 @@ def test_default_gradient(name, params):
     _, d, _, g = _computed(name, frozen)
     _, c, f2, kink, _ = _reference(name, frozen)
     native = e.native(**_full(name, params)) if e.native else None
-    fused = native is not None and BACKEND in keras_acts.gradients.NATIVE_BACKENDS
+    fused = native is not None and name in keras_acts.gradients.NATIVE[BACKEND]
     for part in ("grid", "big"):
         s = PART[part]
         x = XALL[s].astype(np.float64)

@@ -1,7 +1,7 @@
 """keras_acts.gradients: the memory-efficient backward of elementwise keras-acts entries.
 
 What users rely on: the gradient is the analytic derivative (test_catalogue's
-test_default_gradient, against finite differences there); second derivatives through it
+test_efficient_gradient, against finite differences there); second derivatives through it
 are right (here, against second differences of the independent float64 reference); the
 backward keeps only the input, in the input's dtype; training gives what plain autodiff
 gives; the switch (``keras_acts.set_gradients`` / ``KERAS_ACTS_GRADIENTS``) restores plain
