@@ -9,8 +9,9 @@ Models (built by ``recipes.models.build_model``, so they are the recipes' own):
 (b) ``cnn``: the CIFAR-10 recipe (the airbench ``cifar-quick`` widths 32/64/64 by default,
     ``--cnn-variant``), 32x32x3 inputs, batch 256.
 Per activation (swish_x, gelu_tanh, serf, smish and the PReLU layer; relu and silu as
-Keras's own) and mode (``autodiff``: plain autodiff of the formula; ``efficient``:
-``keras_acts.set_gradients("efficient")``; the layer recomputes its forward pass):
+Keras's own) and gradient mode (``autodiff``: plain autodiff of the formula; ``auto``: the
+default; ``efficient``: ``keras_acts.set_gradients("efficient")``, where the layer also
+recomputes its forward pass):
 
 - memory: JAX -- ``jax.jit(value_and_grad).lower(...).compile().memory_analysis()``'s
   ``temp_size_in_bytes`` (peak temporary memory of the compiled step); torch -- the bytes
@@ -37,7 +38,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 import ops as bench  # noqa: E402  (benchmarks/ops.py: environment and Markdown helpers)
 
 ACTIVATIONS = ("relu", "silu", "swish_x", "gelu_tanh", "serf", "smish", "prelu")
-MODES = ("autodiff", "efficient")
+MODES = ("autodiff", "auto", "efficient")
 
 
 def build(kind, activation, args):
@@ -173,27 +174,28 @@ def main(argv=None):
             mem = {m: steps[m].memory for m in MODES}
             row = [model_kind, act]
             for m in MODES:
-                row += ["—" if mem[m] is None else f"{mem[m] / 2**20:.1f}",
-                        "—" if mem[m] is None else f"{mem[m] / unit:.1f}"]
-            saving = ("—" if mem["autodiff"] in (None, 0)
-                      else f"{100 * (1 - mem['efficient'] / mem['autodiff']):.0f} %")
-            row += [saving, f"{t['autodiff'] * 1e3:.1f}", f"{t['efficient'] * 1e3:.1f}",
-                    f"{t['efficient'] / t['autodiff']:.2f}"]
+                row += ["—" if mem[m] is None else f"{mem[m] / unit:.1f}", f"{t[m] * 1e3:.1f}"]
+            for m in MODES[1:]:
+                row += ["—" if mem["autodiff"] in (None, 0)
+                        else f"{100 * (1 - mem[m] / mem['autodiff']):.0f} %",
+                        f"{t[m] / t['autodiff']:.2f}"]
             rows.append(row)
             print(" | ".join(row), flush=True)
             keras.backend.clear_session()
-    what = {"jax": "peak temporary MiB (memory_analysis)",
-            "torch": "saved for backward MiB", "tensorflow": "memory (not measured)"}[backend]
-    headers = ["model", "activation", f"autodiff: {what}", "units", f"efficient: {what}", "units",
-               "memory saved", "autodiff step ms", "efficient step ms", "efficient/autodiff"]
+    what = {"jax": "peak temp.", "torch": "saved", "tensorflow": "memory"}[backend]
+    headers = ["model", "activation"]
+    for m in MODES:
+        headers += [f"{m}: {what} (units)", f"{m}: step ms"]
+    for m in MODES[1:]:
+        headers += [f"{m}: memory saved", f"{m}: time vs autodiff"]
     print(bench.text_table(headers, rows))
     if args.out:
         out = (bench.RESULTS / f"model-memory-{kind}-{backend}.md" if args.out == "auto"
                else Path(args.out))
         extra = [f"models: (a) mlp 16x1024 on 1024 inputs, batch {args.mlp_batch}; (b) cnn "
                  f"(CIFAR-10 airbench recipe, variant {args.cnn_variant}, no whitening stem), "
-                 f"batch {args.cnn_batch}; units = one ({args.mlp_batch}x1024 / {args.cnn_batch}"
-                 "x1024) float32 tensor",
+                 f"batch {args.cnn_batch}; memory in units of one ({args.mlp_batch}x1024 / "
+                 f"{args.cnn_batch}x1024) float32 tensor",
                  "memory: " + {"jax": "compiled step's memory_analysis().temp_size_in_bytes",
                                "torch": "bytes autograd saves during the step's forward "
                                         "(saved_tensors_hooks, distinct storages, weights "

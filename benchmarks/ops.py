@@ -394,7 +394,10 @@ class Adapter:
         def fb(params, x, c):
             xr = x.detach().requires_grad_(True)
             y = f(params, xr)
-            grads = torch.autograd.grad(y, [xr] + list(params), grad_outputs=c)
+            if not y.requires_grad:  # piecewise constant (binary_step's autodiff): zero
+                return y, torch.zeros_like(xr), [torch.zeros_like(p) for p in params]
+            grads = torch.autograd.grad(y, [xr] + list(params), grad_outputs=c, allow_unused=True)
+            grads = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, [xr, *params])]
             return y.detach(), grads[0], list(grads[1:])
 
         return fwd, fb

@@ -18,7 +18,7 @@ from .swap import activation_sites, as_layer, swap_activations
 from .saving import load_model
 from .gradients import set_mode as set_gradients
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 install()
 

@@ -1,6 +1,7 @@
 """The ``keras-acts`` console script (argparse sub-commands).
 
     keras-acts compare [OPTIONS]      train and compare activations (= python -m recipes.compare)
+    keras-acts vanishing [OPTIONS]    gradient norms per layer of a deep MLP, per activation
     keras-acts list [--params|--markdown]   the activation names, one per line
     keras-acts plot [NAMES...]        plot activations and derivatives (keras_acts.plot)
     keras-acts table                  print the catalogue as a Markdown table
@@ -17,7 +18,7 @@ from typing import Sequence
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
-COMMANDS = ("compare", "list", "plot", "table")
+COMMANDS = ("compare", "vanishing", "list", "plot", "table")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,10 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keras-acts", description="Every activation function by name in Keras 3, and "
         "recipes that compare them.", epilog="`keras-acts COMMAND --help` lists a command's "
         "options.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     c = sub.add_parser("compare", add_help=False,
                        help="train one model per (activation, seed) and compare them")
     c.add_argument("args", nargs=argparse.REMAINDER)
+    v = sub.add_parser("vanishing", add_help=False,
+                       help="gradient norm per layer of a deep plain MLP, per activation")
+    v.add_argument("args", nargs=argparse.REMAINDER)
     lst = sub.add_parser("list", help="the activation names that work by plain string")
     how = lst.add_mutually_exclusive_group()
     how.add_argument("--params", action="store_true",
@@ -41,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("table", help="print the catalogue as a Markdown table")
     return p
+
+
+def _version() -> str:
+    """The installed distribution's version (no import of keras_acts, hence of Keras)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("keras-acts")
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _exit_code(e: SystemExit) -> int:
@@ -62,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         parser.print_help()
         return 2
-    if argv[0] in ("compare", "plot"):  # their own parsers take every remaining argument
+    if argv[0] in ("compare", "vanishing", "plot"):  # their own parsers take every remaining argument
         # (argparse's REMAINDER would not pass a leading --help on)
         argv = [argv[0], "--", *argv[1:]] if len(argv) > 1 else argv
     try:
@@ -77,6 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return compare_main(rest)
         except SystemExit as e:  # compare's argparse (--help, bad options) and its checks
+            return _exit_code(e)
+    if args.command == "vanishing":
+        from .vanishing import main as vanishing_main
+
+        try:
+            return vanishing_main(rest)
+        except SystemExit as e:
             return _exit_code(e)
     if args.command == "plot":
         from keras_acts.plot import main as plot_main  # matplotlib only when plotting

@@ -41,7 +41,7 @@ INITS = ("naive", "recommended")
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m recipes.vanishing",
+        prog="keras-acts vanishing",
         description="Vanishing gradients in a deep plain MLP on MNIST, per activation.")
     p.add_argument("--data-dir", default=None, help="where MNIST is (see recipes.data.load)")
     p.add_argument("--dataset", default="mnist", choices=("mnist", "fashion_mnist"))
@@ -115,14 +115,14 @@ def build_mlp(activation: str, init: str, input_shape, num_classes: int, depth: 
 
 # ----------------------------------------------------------------------------- running
 def load_data(args):
-    from recipes.data import DataError, load, preprocess, subset
+    from .data import DataError, load, preprocess, subset
 
     ds = load(args.dataset, data_dir=args.data_dir, verbose=False)
     if args.train or args.test:
         ds = subset(ds, n_train=args.train or None, n_test=args.test or None, seed=args.seed)
     mean, std = np.float32(0.1307), np.float32(0.3081)  # MNIST statistics on the [0, 1] scale
     if args.dataset != "mnist":
-        from recipes.data import channel_stats
+        from .data import channel_stats
 
         mean, std = channel_stats(ds.x_train)
     if len(ds.x_train) == 0:
@@ -272,7 +272,7 @@ def main(argv=None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
     inits = INITS if args.init == "both" else (args.init,)
-    from recipes.data import DataError
+    from .data import DataError
 
     try:
         data = load_data(args)

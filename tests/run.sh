@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # Run the test suite once per Keras backend (TensorFlow, JAX, torch), on the CPU.
-# Extra arguments go to pytest. Exits non-zero if any backend fails.
+#   bash tests/run.sh            the full suite (the README's test command)
+#   bash tests/run.sh --quick    the inner-loop tier: tests not marked slow (pytest -m "not slow")
+# Other arguments go to pytest. Prints the 15 slowest tests per backend and, last, each
+# backend's result and time. Exits non-zero if any backend fails.
 set -u
 cd "$(dirname "$0")/.."
+marker=()
+if [ "${1:-}" = "--quick" ]; then
+  marker=(-m "not slow")
+  shift
+fi
 status=0
+summary=""
 for backend in ${KERAS_ACTS_TEST_BACKENDS:-tensorflow jax torch}; do
   echo "===== KERAS_BACKEND=$backend ====="
-  KERAS_BACKEND=$backend CUDA_VISIBLE_DEVICES="" python -m pytest -q -p no:cacheprovider --durations=15 "$@" || status=1
+  start=$SECONDS
+  KERAS_BACKEND=$backend CUDA_VISIBLE_DEVICES="" python -m pytest -q -p no:cacheprovider \
+    --durations=15 "${marker[@]}" "$@"
+  rc=$?
+  [ $rc -eq 0 ] || status=1
+  summary+="$backend $([ $rc -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - start)) s; "
 done
+echo "===== ${summary% }"
 exit $status
