@@ -244,6 +244,8 @@ def test_load_without_import_fails_clearly(tmp_path):
 LAZY_FRAMEWORK_IMPORTS = {
     "autodiff.py": "Keras 3 has no backend-agnostic grad; dispatches on the active backend",
     "diagnostics.py": "optional TensorBoard logging writes tf.summary scalars (TF only)",
+    "gradients.py": "each backend's own custom-gradient form (jax.custom_jvp, "
+                    "torch.autograd.Function, tf.custom_gradient), imported when first built",
 }
 
 
