@@ -918,9 +918,10 @@ def main(argv=None):
     if skipped:
         print("layers skipped: " + ", ".join(f"{n} ({why})" for n, why in skipped))
     from keras_acts import CATALOGUE
+    from keras_acts.registry import has_efficient_form
 
     slower = sorted(r.name for r in rows if r.kind == "ours" and not r.err
-                    and CATALOGUE[r.name].elementwise and CATALOGUE[r.name].grad is not None
+                    and has_efficient_form(CATALOGUE[r.name])
                     and r.res["fb"] > SLOWER_THAN_AUTODIFF * r.res["fb_autodiff"])
     slower_txt = (f"ours rows whose fwd+bwd in mode {grad_mode} is > {SLOWER_THAN_AUTODIFF}x plain "
                   f"autodiff ({len(slower)}): " + (", ".join(slower) or "none"))

@@ -111,6 +111,9 @@ class Entry:
     # with these parameters, or None; used where that primitive is one fused kernel
     # (keras_acts.gradients.NATIVE)
     native: Callable | None = None
+    # gated entries a*h(b), [a, b] = split(x, 2, axis=-1): the catalogue name of h, whose fn
+    # and grad give the backward pass that keeps only x (keras_acts.gradients.efficient_gated)
+    gate: str | None = None
 
     @property
     def defaults(self) -> dict:
@@ -1388,6 +1391,7 @@ _add(
     link="https://arxiv.org/abs/2002.05202",
     reference="Shazeer 2020, GLU Variants Improve Transformer",
     elementwise=False,
+    gate="gelu",
 )
 _add(
     "swiglu",
@@ -1402,6 +1406,7 @@ _add(
     link="https://arxiv.org/abs/2002.05202",
     reference="Shazeer 2020, GLU Variants Improve Transformer",
     elementwise=False,
+    gate="silu",
 )
 _add(
     "reglu",
@@ -1416,6 +1421,7 @@ _add(
     link="https://arxiv.org/abs/2002.05202",
     reference="Shazeer 2020, GLU Variants Improve Transformer",
     elementwise=False,
+    gate="relu",
 )
 
 _add(

@@ -105,8 +105,30 @@ def set_mode(m: str | None):
 
 
 def efficient(fn, grad):
-    """``fn`` with a backward pass that keeps only x and multiplies by ``grad(x)``."""
-    return _BUILDERS[keras.backend.backend()](fn, grad)
+    """Elementwise ``fn`` with a backward pass that keeps only x: ``dL/dx = g * grad(x)``."""
+    return custom(fn, lambda x, t: t * grad(x), lambda x, g: g * grad(x))
+
+
+def efficient_gated(fn, gate, dgate, axis=-1):
+    """``fn(x) = a * gate(b)``, ``[a, b] = split(x, 2, axis)``, keeping only x: the backward
+    recomputes gate(b) and gate'(b) (``dL/da = g gate(b)``, ``dL/db = g a gate'(b)``)."""
+    from keras import ops
+
+    def jvp(x, t):
+        (a, b), (ta, tb) = ops.split(x, 2, axis=axis), ops.split(t, 2, axis=axis)
+        return ta * gate(b) + tb * (a * dgate(b))
+
+    def vjp(x, g):
+        a, b = ops.split(x, 2, axis=axis)
+        return ops.concatenate([g * gate(b), g * (a * dgate(b))], axis=axis)
+
+    return custom(fn, jvp, vjp)
+
+
+def custom(fn, jvp, vjp):
+    """``fn`` whose derivative is given, as ``jvp(x, t)`` (JAX: forward mode, linear in t)
+    and ``vjp(x, g)`` (torch, TensorFlow), both reading x alone."""
+    return _BUILDERS[keras.backend.backend()](fn, jvp, vjp)
 
 
 #: backend -> entries whose ``Entry.native`` primitive (where the parameters make the entry
@@ -120,7 +142,7 @@ NATIVE: dict[str, frozenset] = {
 }
 
 
-def _jax(fn, grad):
+def _jax(fn, jvp, vjp):
     import jax
 
     @jax.custom_jvp
@@ -130,11 +152,11 @@ def _jax(fn, grad):
     @f.defjvp
     def _jvp(primals, tangents):
         (x,), (t,) = primals, tangents
-        # The barrier keeps XLA from sharing f's intermediates with f'(x) (common
+        # The barrier keeps XLA from sharing f's intermediates with the derivative (common
         # subexpressions such as serf's softplus(x)), which would keep them alive until the
         # backward pass: a jitted 16x1024 serf MLP step held 49 activation-sized temporaries
         # without it, 17 with it (benchmarks/results/model-memory-cpu-jax.md).
-        return fn(x), t * grad(jax.lax.optimization_barrier(x))
+        return fn(x), jvp(jax.lax.optimization_barrier(x), t)
 
     return f
 
@@ -142,36 +164,36 @@ def _jax(fn, grad):
 _TORCH_FUNCTION = []
 
 
-def _torch(fn, grad):
+def _torch(fn, jvp, vjp):
     if not _TORCH_FUNCTION:
         import torch
 
-        class Elementwise(torch.autograd.Function):
-            """y = fn(x); saves x; dL/dx = g * grad(x) (fn, grad: non-tensor arguments)."""
+        class Custom(torch.autograd.Function):
+            """y = fn(x); saves x; dL/dx = vjp(x, g) (fn, vjp: non-tensor arguments)."""
 
             @staticmethod
-            def forward(ctx, x, fn, grad):
+            def forward(ctx, x, fn, vjp):
                 ctx.save_for_backward(x)
-                ctx.grad = grad
+                ctx.vjp = vjp
                 return fn(x)
 
             @staticmethod
             def backward(ctx, g):
                 (x,) = ctx.saved_tensors
-                return g * ctx.grad(x), None, None
+                return ctx.vjp(x, g), None, None
 
-        _TORCH_FUNCTION.append(Elementwise.apply)
+        _TORCH_FUNCTION.append(Custom.apply)
     apply = _TORCH_FUNCTION[0]
-    return lambda x: apply(x, fn, grad)
+    return lambda x: apply(x, fn, vjp)
 
 
-def _tensorflow(fn, grad):
+def _tensorflow(fn, jvp, vjp):
     import tensorflow as tf
 
     @tf.custom_gradient
     def f(x):
         def backward(g):
-            return g * grad(x)
+            return vjp(x, g)
 
         return fn(x), backward
 

@@ -106,8 +106,19 @@ def _efficient(backend: str, name: str, frozen: tuple) -> Callable | None:
     native = _native(e, backend, params)
     if native is not None:
         return native
+    if e.gate is not None:
+        h = CATALOGUE[e.gate]
+        return gradients.efficient_gated(lambda x: evaluate(e, e.fn, x, params),
+                                         lambda b: evaluate(h, h.fn, b, h.defaults),
+                                         lambda b: evaluate(h, h.grad, b, h.defaults))
     return gradients.efficient(lambda x: evaluate(e, e.fn, x, params),
                                lambda x: evaluate(e, e.grad, x, params))
+
+
+def has_efficient_form(e: Entry) -> bool:
+    """Whether keras_acts.gradients gives ``e`` a backward pass that keeps only its input:
+    keras-acts's elementwise entries with an analytic derivative, and the gated ones."""
+    return not e.keras_builtin and ((e.elementwise and e.grad is not None) or e.gate is not None)
 
 
 def call(e: Entry, x, params: dict):
@@ -119,7 +130,7 @@ def call(e: Entry, x, params: dict):
     take plain autodiff.
     """
     mode = gradients.mode()
-    if e.grad is None or not e.elementwise or mode == "autodiff":
+    if not has_efficient_form(e) or mode == "autodiff":
         return evaluate(e, e.fn, x, params)
     try:
         frozen = tuple(sorted(params.items()))

@@ -23,14 +23,16 @@ from keras import ops
 import keras_acts
 from keras_acts import autodiff, gradients
 from keras_acts.catalogue import CATALOGUE
+from keras_acts.registry import has_efficient_form
 from reference import REFERENCE
 
 BACKEND = keras.backend.backend()
 ROOT = Path(__file__).resolve().parents[1]
-#: elementwise keras-acts entries with a real derivative (the efficient backward's domain)
-OURS = sorted(n for n, e in CATALOGUE.items()
-              if not e.keras_builtin and e.elementwise and e.grad is not None
-              and not e.surrogate_grad and n != "binary_step")
+#: every entry with an efficient backward (elementwise ones and the gated ones)
+EFFICIENT = sorted(n for n, e in CATALOGUE.items() if has_efficient_form(e))
+#: the elementwise ones with a real derivative (second derivatives)
+OURS = sorted(n for n in EFFICIENT if CATALOGUE[n].elementwise
+              and not CATALOGUE[n].surrogate_grad and n != "binary_step")
 #: points away from every entry's kinks (0, +-1, +-2, thresholds at +-0.5, ...)
 X = (np.linspace(-5.0, 5.0, 41) + 0.0371).astype(np.float32)
 
@@ -95,10 +97,12 @@ def _saved_bytes_torch(f, x):
                     "measure is in benchmarks/ops.py")
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_backward_keeps_only_the_input(dtype):
-    """Every efficient entry keeps at most one input-sized tensor, in the input's dtype."""
+    """Every efficient entry (gated ones included) keeps at most one input-sized tensor, in
+    the input's dtype."""
     x = ops.cast(ops.convert_to_tensor(np.linspace(-3, 3, 4096, dtype=np.float32)), dtype)
     nbytes = 4096 * (4 if dtype == "float32" else 2)
-    for name in OURS:
+    assert {"geglu", "swiglu", "reglu", "isrlu", "serf"} <= set(EFFICIENT)
+    for name in EFFICIENT:
         f = keras.activations.get(name)
         if BACKEND == "torch":
             kept, y = _saved_bytes_torch(f, x)
@@ -154,10 +158,10 @@ def test_auto_keeps_autodiff_where_it_is_faster():
     """auto = efficient except AUTODIFF_FASTER[backend] (measured); the switch overrides."""
     slow = gradients.AUTODIFF_FASTER[BACKEND]
     with keras_acts.set_gradients("auto"):
-        for name in OURS:
+        for name in EFFICIENT:
             assert gradients.use_efficient(name) == (name not in slow), name
     with keras_acts.set_gradients("autodiff"):
-        assert not any(gradients.use_efficient(n) for n in OURS)
+        assert not any(gradients.use_efficient(n) for n in EFFICIENT)
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="forward mode is JAX's (jax.jvp, jax.hessian)")
