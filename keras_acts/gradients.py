@@ -44,18 +44,19 @@ MODES = ("auto", "efficient", "autodiff")
 _mode: list[str | None] = [None]  # None: read the environment variable
 
 #: backend -> entries whose efficient backward measured slower than plain autodiff
-#: (fwd+bwd > 1.05x on 1M float32, CPU; TensorFlow as Keras runs it there, without XLA):
+#: (fwd+bwd > 1.05x on 4M float32, CPU; TensorFlow as Keras runs it there, without XLA):
 #: benchmarks/results/ops-cpu-<backend>-efficient.md. ``auto`` keeps plain autodiff for them.
 AUTODIFF_FASTER: dict[str, frozenset] = {
     "jax": frozenset({"binary_step", "elish", "eswish", "hard_elish", "hard_mish", "lisht",
-                      "logish", "mila", "quick_gelu", "serf", "sine", "soft_exponential",
-                      "squared_relu", "tanh_exp", "weighted_tanh"}),
+                      "logish", "mila", "quick_gelu", "reglu", "serf", "sine", "soft_exponential",
+                      "squared_relu", "swiglu", "tanh_exp", "weighted_tanh"}),
     "tensorflow": frozenset({"arctan", "binary_step", "elish", "eswish", "fts", "gelu_tanh",
-                             "lisht", "mila", "nlrelu", "penalized_tanh", "smish", "swish_x",
-                             "tanh_exp", "weighted_tanh"}),
-    "torch": frozenset({"arctan", "dsilu", "eswish", "fts", "gaussian", "lisht", "logish", "mila",
-                        "nlrelu", "penalized_tanh", "quick_gelu", "serf", "shifted_softplus",
-                        "smish", "soft_exponential", "tanh_exp", "weighted_tanh"}),
+                             "lisht", "mila", "nlrelu", "penalized_tanh", "reglu", "smish",
+                             "swiglu", "swish_x", "tanh_exp", "weighted_tanh"}),
+    "torch": frozenset({"arctan", "dsilu", "eswish", "fts", "gaussian", "geglu", "lisht",
+                        "logish", "mila", "nlrelu", "penalized_tanh", "quick_gelu", "reglu",
+                        "serf", "shifted_softplus", "smish", "soft_exponential", "swiglu",
+                        "tanh_exp", "weighted_tanh"}),
 }
 
 

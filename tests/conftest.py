@@ -22,5 +22,33 @@ def _clear_session():
     keras.backend.clear_session()  # Keras's global state; its gc.collect is cheap after the freeze
 
 
+@pytest.fixture
+def eager_jax():
+    """JAX compiles every jitted function (jax.nn.*, their gradients) per input shape and
+    dtype; tests that call many activations once each run faster eagerly (primitives are
+    compiled once and shared). Same XLA kernels, op by op. A no-op on other backends."""
+    if BACKEND != "jax":
+        yield
+        return
+    import jax
+
+    with jax.disable_jit():
+        yield
+
+
+#: the modules outside ``bash tests/run.sh --quick`` (pytest -m "not slow"): they train recipe
+#: models, start processes or render figures; the quick tier is the activation library itself
+SLOW_MODULES = {"test_cifar_recipe", "test_cli_errors", "test_compare", "test_data",
+                "test_devices", "test_diagnostics", "test_distributed", "test_feed",
+                "test_layers", "test_models", "test_plot", "test_report", "test_swap",
+                "test_userdata"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_report_header(config):
     return f"keras {keras.__version__}, backend {BACKEND}"

@@ -103,18 +103,8 @@ def _clear_session_once():
     keras.backend.clear_session()
 
 
-# JAX compiles every jitted function (jax.nn.*, their gradients) per input shape and
-# dtype: hundreds of XLA compilations here. Run eagerly instead: primitives are compiled
-# once and shared by all entries (3x faster overall). Same XLA kernels, op by op.
-@pytest.fixture(autouse=True)
-def _eager_jax():
-    if BACKEND != "jax":
-        yield
-        return
-    import jax
-
-    with jax.disable_jit():
-        yield
+# eager on JAX (conftest.eager_jax): hundreds of XLA compilations otherwise, 3x slower
+pytestmark = pytest.mark.usefixtures("eager_jax")
 
 
 # ----------------------------------------------------------------------------- points

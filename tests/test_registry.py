@@ -78,6 +78,7 @@ def test_catalogue_size_and_classics():
 # --------------------------------------------------------------------------
 # Every name works in Dense, Conv2D, Activation and keras.activations.get
 # --------------------------------------------------------------------------
+@pytest.mark.usefixtures("eager_jax")  # one call per name: compiling each costs more than it runs
 @pytest.mark.parametrize("name", STRING_NAMES)
 def test_string_name_in_layers(name):
     x = _x((3, 8))
