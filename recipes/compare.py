@@ -90,7 +90,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     Returns ``{"ran": [(act, seed), ...], "skipped": [...], "rows": [...], "out": path}``.
     ``data`` (from ``prepare_data``) and ``placement`` are created when not given.
     """
-    from .models import parse_activation, slug
+    from .models import display_name, parse_activation, slug
 
     stream = stream or sys.stdout
     out = Path(cfg["out"])
@@ -111,6 +111,14 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         specs.append((a, slug(spec.name)))
     if len({s for _, s in specs}) != len(specs):
         raise GridError("two activations map to the same file name; rename one")
+    if cfg.get("baseline"):  # before any training, not when the results are written
+        try:
+            base = slug(display_name(cfg["baseline"]))
+        except (ValueError, TypeError) as e:
+            raise GridError(f"--baseline {cfg['baseline']!r}: {e}") from e
+        if base not in {s for _, s in specs}:
+            raise GridError(f"--baseline {cfg['baseline']!r} is not in the grid "
+                            f"({', '.join(cfg['activations'])}): add it to --activations")
     if placement is None:
         from .devices import join_processes, setup, split_host_cpu
 

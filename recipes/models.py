@@ -212,6 +212,14 @@ def _class_factory(cls, kwargs, spec):
     return lambda: cls(**kwargs)
 
 
+def display_name(spec) -> str:
+    """The name a spec's runs and results go by (``parse_activation(spec).name``), without
+    the spec's advisory warnings (``run_grid`` shows those once)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse_activation(spec).name
+
+
 def split_activation_list(text: str) -> list[str]:
     """Split a comma list of specs, keeping ``key=value`` items with the spec before them.
 

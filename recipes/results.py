@@ -7,7 +7,6 @@ import csv
 import io
 import math
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -39,16 +38,14 @@ RESULT_COLUMNS = [
 
 def aggregate(cfg: dict) -> list[dict]:
     """One row per activation from the finished runs of the grid in ``cfg``."""
-    from .models import parse_activation, slug
+    from .models import display_name, slug
 
     out = Path(cfg["out"])
     rows = []
     primary, _ = PRIMARY[cfg.get("task", "classification")]
     per_seed = {primary: {}, "test_loss": {}}
     for a in cfg["activations"]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            name = parse_activation(a).name
+        name = display_name(a)
         recs = [r for seed in cfg["seed_list"] if (r := load_run(run_path(out, slug(name), seed)))]
         if not recs:
             continue
@@ -85,15 +82,13 @@ def aggregate(cfg: dict) -> list[dict]:
 
 def baseline_of(cfg: dict, names: list[str]) -> str | None:
     """``--baseline`` (its display name), else relu when in the grid, else the first."""
-    from .models import parse_activation
+    from .models import display_name
 
     if not names:
         return None
     want = cfg.get("baseline")
     if want:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            want = parse_activation(want).name
+        want = display_name(want)
         if want not in names:
             raise GridError(f"--baseline {cfg['baseline']!r} has no finished runs in this grid "
                             f"({', '.join(names)})")
