@@ -406,17 +406,8 @@ class Adapter:
         """Bytes kept between forward and backward, per byte of x (see the module docstring)."""
         nbytes = x.shape[0] * x.shape[1] * 4
         if self.backend == "torch":
-            torch, seen = self.torch, {}
-
-            def pack(t):
-                seen[(t.untyped_storage().data_ptr(), t.storage_offset(), t.numel())] = (
-                    t.numel() * t.element_size())
-                return t
-
             xr = x.detach().requires_grad_(True)
-            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-                apply(params, xr)
-            return sum(seen.values()) / nbytes
+            return torch_saved_bytes(lambda: apply(params, xr)) / nbytes
         if self.backend == "jax":
             jax = self.jax
             _, pull = jax.vjp(apply, params, x)
@@ -475,6 +466,24 @@ class Adapter:
 
                 return enable_x64()
         return contextlib.nullcontext()
+
+
+def torch_saved_bytes(run, skip=frozenset()):
+    """Bytes autograd saves for backward while ``run()`` runs (``saved_tensors_hooks``),
+    counting each distinct storage view once and none whose storage pointer is in ``skip``."""
+    import torch
+
+    seen = {}
+
+    def pack(t):
+        ptr = t.untyped_storage().data_ptr()
+        if ptr not in skip:
+            seen[(ptr, t.storage_offset(), t.numel())] = t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        run()
+    return sum(seen.values())
 
 
 # =============================================================================
@@ -655,7 +664,7 @@ class Bench:
             out[mode + "_copy"] = t["copy"]
             out[mode + "_nearest"] = t.get("nearest", t["me"])
         out["fb_autodiff"] = t.get("autodiff", t["me"])
-        kx = self.x[:64] if self.a.backend != "tensorflow" else self.a.tf.identity(self.x[:64])
+        kx = self.x[:64]
         out["kept"] = self.a.kept(row.apply, row.params, kx)
         out["kept_autodiff"] = out["kept"] if ad is None else self.a.kept(
             plain_autodiff(row.apply), row.params, kx)

@@ -35,6 +35,7 @@ activation is called or traced):
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 
 import keras
@@ -162,29 +163,30 @@ def _jax(fn, jvp, vjp):
     return f
 
 
-_TORCH_FUNCTION = []
+@functools.cache
+def _torch_function():
+    """One ``torch.autograd.Function`` for every entry: fn and vjp come as arguments."""
+    import torch
+
+    class Custom(torch.autograd.Function):
+        """y = fn(x); saves x; dL/dx = vjp(x, g) (fn, vjp: non-tensor arguments)."""
+
+        @staticmethod
+        def forward(ctx, x, fn, vjp):
+            ctx.save_for_backward(x)
+            ctx.vjp = vjp
+            return fn(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return ctx.vjp(x, g), None, None
+
+    return Custom.apply
 
 
 def _torch(fn, jvp, vjp):
-    if not _TORCH_FUNCTION:
-        import torch
-
-        class Custom(torch.autograd.Function):
-            """y = fn(x); saves x; dL/dx = vjp(x, g) (fn, vjp: non-tensor arguments)."""
-
-            @staticmethod
-            def forward(ctx, x, fn, vjp):
-                ctx.save_for_backward(x)
-                ctx.vjp = vjp
-                return fn(x)
-
-            @staticmethod
-            def backward(ctx, g):
-                (x,) = ctx.saved_tensors
-                return ctx.vjp(x, g), None, None
-
-        _TORCH_FUNCTION.append(Custom.apply)
-    apply = _TORCH_FUNCTION[0]
+    apply = _torch_function()
     return lambda x: apply(x, fn, vjp)
 
 

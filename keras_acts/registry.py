@@ -91,21 +91,20 @@ def evaluate(e: Entry, fn: Callable, x, params: dict):
     return fn(x, **params)
 
 
-def _native(e: Entry, backend: str, params: dict) -> Callable | None:
-    """The fused framework primitive that computes ``e`` with ``params`` on ``backend``."""
-    if e.native is None or e.name not in gradients.NATIVE[backend]:
+@functools.lru_cache(maxsize=None)
+def _native(backend: str, name: str, frozen: tuple) -> Callable | None:
+    """The fused framework primitive that computes the entry with these parameters on
+    ``backend`` (``Entry.native``, where ``gradients.NATIVE`` lists it), or None."""
+    e = CATALOGUE[name]
+    if e.native is None or name not in gradients.NATIVE[backend]:
         return None
-    return e.native(**params)
+    return e.native(**dict(frozen))
 
 
 @functools.lru_cache(maxsize=None)
-def _efficient(backend: str, name: str, frozen: tuple) -> Callable | None:
-    """The callable for (entry, parameters) on ``backend`` in the current mode, or None for
-    plain autodiff of the formula."""
+def _custom(backend: str, name: str, frozen: tuple) -> Callable:
+    """The entry with these parameters and a backward pass that keeps only its input."""
     e, params = CATALOGUE[name], dict(frozen)
-    native = _native(e, backend, params)
-    if native is not None:
-        return native
     if e.gate is not None:
         h = CATALOGUE[e.gate]
         return gradients.efficient_gated(lambda x: evaluate(e, e.fn, x, params),
@@ -124,23 +123,26 @@ def has_efficient_form(e: Entry) -> bool:
 def call(e: Entry, x, params: dict):
     """The activation ``e`` with ``params`` applied to ``x``, as layers call it.
 
-    Elementwise keras-acts entries get the memory-efficient gradient (or the framework's
-    fused primitive, ``Entry.native``) as ``keras_acts.gradients.use_efficient`` decides
-    (``keras_acts.set_gradients`` / ``KERAS_ACTS_GRADIENTS``); tensor-valued parameters
-    take plain autodiff.
+    Unless the gradient mode is ``autodiff``: the framework's fused primitive where
+    ``Entry.native`` names one, else the backward pass that keeps only the input where
+    ``keras_acts.gradients.use_efficient`` says so (``keras_acts.set_gradients`` /
+    ``KERAS_ACTS_GRADIENTS``). Otherwise, and for tensor-valued parameters, plain autodiff
+    of the formula.
     """
-    mode = gradients.mode()
-    if not has_efficient_form(e) or mode == "autodiff":
+    if not has_efficient_form(e) or gradients.mode() == "autodiff":
         return evaluate(e, e.fn, x, params)
+    frozen = tuple(sorted(params.items()))
     try:
-        frozen = tuple(sorted(params.items()))
         hash(frozen)
     except TypeError:  # tensor-valued parameters
         return evaluate(e, e.fn, x, params)
     backend = keras.backend.backend()
-    if _native(e, backend, params) is None and not gradients.use_efficient(e.name):
-        return evaluate(e, e.fn, x, params)
-    return _efficient(backend, e.name, frozen)(_as_tensor(x))
+    f = _native(backend, e.name, frozen)
+    if f is None:
+        if not gradients.use_efficient(e.name):
+            return evaluate(e, e.fn, x, params)
+        f = _custom(backend, e.name, frozen)
+    return f(_as_tensor(x))
 
 
 def entry_doc(e: Entry) -> str:

@@ -87,7 +87,9 @@ def load_model(path, **kwargs):
                              "save or copy it again")
         unknown = _unknown(config)
         if unknown:
-            choices = sorted(set(CATALOGUE) | set(_keras_table()) | set(_layer_names()))
+            from .layers import LAYERS
+
+            choices = sorted(set(CATALOGUE) | set(_keras_table()) | {c.__name__ for c in LAYERS})
             hints = "; ".join(
                 f"{u!r} (closest: {', '.join(difflib.get_close_matches(u, choices, 3, 0.5)) or 'none'})"
                 for u in unknown)
@@ -95,13 +97,6 @@ def load_model(path, **kwargs):
                              f"{_version()} knows: {hints}. Was it saved by a newer keras-acts, "
                              "or with a custom function (pass custom_objects=...)?")
     return keras.saving.load_model(path, **kwargs)
-
-
-def _layer_names():
-    from . import layers
-
-    return [n for n, v in vars(layers).items() if isinstance(v, type)
-            and issubclass(v, keras.layers.Layer) and not n.startswith("_")]
 
 
 def _version():

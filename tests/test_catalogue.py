@@ -463,7 +463,7 @@ def test_efficient_gradient(name, params):
                          x, g[s], d[s], slope_tol(name, x, c[s], f2[s]) + ATOL,
                          mask=~kink[s] & np.isfinite(c[s]))
         else:
-            assert_close(f"default gradient vs derivative ({part}), {_case_id(name, params)}",
+            assert_close(f"efficient gradient vs derivative ({part}), {_case_id(name, params)}",
                          x, g[s], d[s], 0.0)
 
 
