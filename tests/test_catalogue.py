@@ -90,19 +90,6 @@ PARAM_SETS = {
 TOL: dict[str, tuple[float, float, str]] = {}
 
 
-# conftest clears the Keras session after every test, and that (a full gc.collect) costs
-# ~0.5 s per test. These tests build no layers or models: clear once, after the module.
-@pytest.fixture(autouse=True)
-def _clear_session():
-    yield
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _clear_session_once():
-    yield
-    keras.backend.clear_session()
-
-
 # eager on JAX (conftest.eager_jax): hundreds of XLA compilations otherwise, 3x slower
 pytestmark = pytest.mark.usefixtures("eager_jax")
 
