@@ -11,8 +11,11 @@ import os
 import types
 from collections.abc import Mapping
 
+from .specs import parse_value, split_activation_list
+
 __all__ = ["Config", "CLASSIC12", "QUICK", "PRESETS", "RECIPES", "AIRBENCH", "VARIANTS",
-           "DATASET_RECIPES", "DEFAULTS", "build_parser", "resolve_config"]
+           "DATASET_RECIPES", "DEFAULTS", "MODEL_DEFAULTS", "MODEL_KINDS", "build_parser",
+           "resolve_config"]
 
 #: The classic dozen. ``binary_step`` is replaced by ``binary_step_ste`` (same forward pass,
 #: straight-through gradient): the plain step has zero gradient, so nothing before the output
@@ -23,6 +26,20 @@ CLASSIC12 = ("binary_step_ste", "linear", "sigmoid", "tanh", "relu", "leaky_relu
 #: The quick preset's eight: the common choices, minus the three that are known not to
 #: compete on an MLP (step, linear, softmax) and the one (selu) that needs the SNN set-up.
 QUICK = ("sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "swish", "gelu")
+
+#: The built-in model kinds (``recipes.models.build_model``).
+MODEL_KINDS = ("mlp", "cnn", "resnet", "snn")
+
+#: Per-kind default options of ``build_model`` (the recipes override some per dataset).
+MODEL_DEFAULTS: dict[str, dict] = {
+    "mlp": dict(depth=2, width=256, batchnorm=False, dropout=0.0, bn_momentum=0.99),
+    "cnn": dict(filters=(32, 64), convs_per_stage=1, batchnorm=False, dense=128,
+                dropout=0.25, dense_dropout=0.5, pool="last", global_pool=None,
+                head_scale=1.0, bn_momentum=0.99, bn_scale=True, bn_epsilon=1e-3,
+                stem=None, dirac=False, head_bias=True, kernel_size=3, padding="same"),
+    "resnet": dict(blocks=3, base_filters=16, bn_momentum=0.99),
+    "snn": dict(depth=4, width=256, dropout=0.05),
+}
 
 #: Presets fill in whatever is not given on the command line.
 PRESETS = {
@@ -380,12 +397,10 @@ def _spe_arg(text: str):
 
 
 def _parse_option(text: str):
-    from .models import _value
-
     if "=" not in text:
         raise SystemExit(f"--model-option expects KEY=VALUE, got {text!r}")
     k, v = text.split("=", 1)
-    v = _value(v)
+    v = parse_value(v)
     return k.strip(), tuple(v) if isinstance(v, list) else v
 
 
@@ -425,8 +440,6 @@ def _check_writable(path: str, flag: str) -> None:
 
 def resolve_config(args) -> Config:
     """Merge: built-in defaults < model recipe < (dataset, model) recipe < preset < CLI."""
-    from .models import DEFAULTS as MODEL_DEFAULTS, split_activation_list
-
     given = {k: v for k, v in vars(args).items() if v is not None}
     preset_name = given.get("preset") or DEFAULTS["preset"]
     preset = PRESETS[preset_name]

@@ -133,26 +133,38 @@ def test_plain_keras_error_without_import_is_what_the_readme_explains(tmp_path):
     assert "Could not locate function 'keras_acts>" in readme and "import keras_acts" in readme
 
 
-def _cli(*args):
-    code = ("import sys; from recipes import cli; rc = cli.main(sys.argv[1:]); "
-            "assert 'tensorflow' not in sys.modules or sys.argv[1:2] != ['--help']; "
-            "sys.exit(rc)")
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+def _cli(*commands):
+    """Runs ``recipes.cli.main`` (the console script's entry point) on each argument list in
+    one fresh process; returns [(exit code, stdout, stderr)]. Asserts in the process that
+    ``--help`` ran before anything imported TensorFlow."""
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from recipes import cli\n"
+        "out = []\n"
+        "for argv in json.loads(sys.argv[1]):\n"
+        "    o, e = io.StringIO(), io.StringIO()\n"
+        "    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):\n"
+        "        rc = cli.main(argv)\n"
+        "    assert argv != ['--help'] or 'tensorflow' not in sys.modules, 'help imported TF'\n"
+        "    out.append((rc, o.getvalue(), e.getvalue()))\n"
+        "print(json.dumps(out))\n")
+    r = subprocess.run([sys.executable, "-c", code, json.dumps(commands)], capture_output=True,
+                       text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(r.stdout.splitlines()[-1])
 
 
 def test_cli_help_imports_no_tensorflow_and_list_works():
-    r = _cli("--help")
-    assert r.returncode == 0, r.stderr
-    assert "compare" in r.stdout and "list" in r.stdout and r.stderr == ""
-    r = _cli("list")
-    lines = r.stdout.split()
-    assert r.returncode == 0 and "relu" in lines and "swish_x" in lines
+    help_, list_, params, markdown = _cli(
+        ["--help"], ["list"], ["list", "--params", "--all"], ["list", "--markdown"])
+    assert help_[0] == 0 and "compare" in help_[1] and "list" in help_[1] and help_[2] == ""
+    lines = list_[1].split()
+    assert list_[0] == 0 and "relu" in lines and "swish_x" in lines
     assert "threshold" not in lines and lines == sorted(lines)
-    r = _cli("list", "--params", "--all")
-    assert "swish_x(beta=1.0)" in r.stdout and "threshold(threshold=0.0, default_value=0.0)" in r.stdout
-    r = _cli("list", "--markdown")
-    assert r.stdout.startswith("| name |")
+    assert params[0] == 0
+    assert "swish_x(beta=1.0)" in params[1]
+    assert "threshold(threshold=0.0, default_value=0.0)" in params[1]
+    assert markdown[0] == 0 and markdown[1].startswith("| name |")
 
 
 @pytest.mark.parametrize("cls,kw", [("Maxout", {"shared_axes": [1]}),
