@@ -23,7 +23,7 @@ Outputs (``--out``, default ``runs/<dataset>-<model>``):
                               ``report_files/``; needs matplotlib for the figures)
 
 Saved models: ``<models-dir>/<dataset>-<model>/<act>-seed<k>.keras`` (default
-``saved_models/`` under the current directory); ``keras.saving.load_model`` opens them
+``<out>/saved_models``; the run record's ``model_path`` is absolute); ``keras.saving.load_model`` opens them
 after ``import keras_acts``.
 
 Validation: the per-epoch curves (and ``epochs_to_99pct``) use the test set unless

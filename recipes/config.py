@@ -118,7 +118,7 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 engine="local", ray_address=None, cpus_per_run=1.0, gpus_per_run=0.0,
                 max_retries=3, coordinator=None, num_processes=1, process_id=0,
                 mixed_precision="off", jit_compile="auto", augment=None, diagnostics=True,
-                save_models=True, models_dir="saved_models", kernel_initializer=None,
+                save_models=True, models_dir=None, kernel_initializer=None,
                 feed="auto", steps_per_execution="auto")
 
 
@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--data-dir", default=None, help="local dataset folder (else $KERAS_ACTS_DATA, tfds, npm)")
     a("--cache-dir", default=None, help="download cache (else $KERAS_ACTS_CACHE)")
     a("--out", default=None, help="output folder (default runs/<dataset>-<model>)")
-    a("--models-dir", default=None, help="saved models root (default saved_models)")
+    a("--models-dir", default=None, help="saved models root (default: <out>/saved_models)")
     a("--no-save-models", dest="save_models", action="store_false", default=None,
       help="do not write the .keras files")
     a("--baseline", default=None,
@@ -546,6 +546,7 @@ def resolve_config(args) -> Config:
     if cfg["process_id"]:  # not the chief: an identical copy beside it, no write races
         cfg["out"] = os.path.join(cfg["out"], f"process-{cfg['process_id']}")
         cfg["models_dir"] = os.path.join(cfg["out"], "saved_models")
+    cfg["models_dir"] = cfg.get("models_dir") or os.path.join(cfg["out"], "saved_models")
     _check_writable(cfg["out"], "--out")
     if cfg.get("save_models") and cfg.get("models_dir"):
         _check_writable(cfg["models_dir"], "--models-dir")

@@ -469,7 +469,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "status": "done", "activation": act.name, "spec": act_text, "slug": act_slug,
         "seed": seed, "dataset": cfg["dataset"], "model": cfg["model"],
         "config_key": config_key(cfg), "history": history, "metrics": metrics,
-        "diagnostics": diag_hist, "model_path": str(mpath) if mpath else None,
+        "diagnostics": diag_hist, "model_path": str(mpath.resolve()) if mpath else None,
         "backend": keras.backend.backend(), "keras_version": keras.__version__,
         "dtype_policy": policy,
         "elementwise_dtype": elementwise_dtype(cfg, policy),

@@ -116,6 +116,17 @@ def test_presets_and_overrides():
         p.parse_args(["--preset", "huge"])
 
 
+def test_models_go_under_out_unless_models_dir_says_otherwise(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    parse = compare.build_parser().parse_args
+    cfg = compare.resolve_config(parse(["--out", "o"]))
+    assert cfg["models_dir"] == os.path.join("o", "saved_models")
+    cfg = compare.resolve_config(parse(["--out", "o", "--models-dir", "m"]))
+    assert cfg["models_dir"] == "m"
+    assert compare.resolve_config(parse([]))["models_dir"] == os.path.join(
+        "runs", "mnist-mlp", "saved_models")
+
+
 def test_cli_dispatch(capsys):
     from recipes import cli
 
@@ -257,8 +268,9 @@ def test_one_seed_has_blank_ci(grid, tmp_path):
 def test_saved_model_loads_in_fresh_process(grid, tmp_path):
     cfg = grid["cfg"]
     rec = json.loads((Path(cfg["out"]) / "runs" / "prelu-seed1.json").read_text())
-    path = Path(rec["model_path"])
-    assert path == Path(cfg["models_dir"]) / "mnist-mlp" / "prelu-seed1.keras" and path.is_file()
+    path = Path(rec["model_path"])  # absolute: found from any folder (the subprocess's cwd)
+    assert path.is_absolute() and path.is_file()
+    assert path == (Path(cfg["models_dir"]) / "mnist-mlp" / "prelu-seed1.keras").resolve()
     x = grid["data"]["x_test"]
     np.save(tmp_path / "x.npy", x)
     code = ("import sys, numpy as np, keras, keras_acts\n"
@@ -266,9 +278,9 @@ def test_saved_model_loads_in_fresh_process(grid, tmp_path):
             "np.save(sys.argv[3], np.asarray(m.predict_on_batch(np.load(sys.argv[2]))))\n")
     env = dict(os.environ, KERAS_BACKEND=keras.backend.backend(), TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "x.npy"),
+    proc = subprocess.run([sys.executable, "-c", code, rec["model_path"], str(tmp_path / "x.npy"),
                            str(tmp_path / "p.npy")], capture_output=True, text=True,
-                          timeout=300, env=env)
+                          timeout=300, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     probs = np.load(tmp_path / "p.npy")
     acc = float(np.mean(np.argmax(probs, 1) == grid["data"]["y_test"]))
