@@ -160,7 +160,8 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(grid), initial=len(done), file=stream, unit="run", leave=False,
-               dynamic_ncols=True, disable=not getattr(stream, "isatty", lambda: False)())
+               dynamic_ncols=True,
+               disable=cfg.get("quiet") or not getattr(stream, "isatty", lambda: False)())
     w = len(str(len(grid)))
     t_start = time.perf_counter()
     ran, skipped = [], sorted(done, key=str)

@@ -201,6 +201,7 @@ class Config(Mapping):
     resume: bool
     overwrite: bool
     verbose: bool
+    quiet: bool = False
 
     def __post_init__(self):
         # freeze the containers too: a run cannot change the grid's settings
@@ -381,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     a("--no-diagnostics", dest="diagnostics", action="store_false", default=None,
       help="do not record gradient-flow diagnostics")
     a("--verbose", action="store_true", help="per-epoch Keras progress and data-source logs")
+    a("--quiet", action="store_true", help="no progress bars (they show only on a terminal)")
     return p
 
 
@@ -551,6 +553,7 @@ def resolve_config(args) -> Config:
     if cfg.get("save_models") and cfg.get("models_dir"):
         _check_writable(cfg["models_dir"], "--models-dir")
     cfg["resume"], cfg["overwrite"], cfg["verbose"] = args.resume, args.overwrite, args.verbose
+    cfg["quiet"] = args.quiet
     import keras
 
     cfg["backend"] = keras.backend.backend()

@@ -9,6 +9,7 @@ import datetime as _dt
 import json
 import math
 import re
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -331,6 +332,19 @@ def keras_acts_load(path):
         return keras_acts.load_model(path)
 
 
+def _progress(cfg, name: str, seed: int) -> list:
+    """One bar per run, advancing per epoch with the latest metrics (tqdm's Keras callback):
+    only on a terminal (tqdm's ``disable=None``), never with ``--quiet`` or ``--verbose``
+    (Keras prints its own lines), gone when the run ends (the grid's bar and table stay)."""
+    if cfg.get("quiet") or cfg.get("verbose") or not sys.stdout.isatty():
+        return []
+    from tqdm import tqdm
+    from tqdm.keras import TqdmCallback
+
+    return [TqdmCallback(epochs=cfg["epochs"], verbose=0, tqdm_class=tqdm, leave=False,
+                         position=1, dynamic_ncols=True, desc=f"{name} seed {seed}")]
+
+
 def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
     """Train, evaluate, time and save one (activation, seed); return its run record."""
     import keras
@@ -363,7 +377,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     steps = (len(BatchAugment(d["x_train"], d["y_train"], bs)) if batch_aug
              else math.ceil(len(d["x_train"]) / bs))
     timer = _make_callbacks()
-    callbacks = [timer, keras.callbacks.TerminateOnNaN()]
+    callbacks = [timer, keras.callbacks.TerminateOnNaN(), *_progress(cfg, act.name, seed)]
     scope = placement.scope() if placement is not None else contextlib.nullcontext()
     phases = {}
     t = time.perf_counter()

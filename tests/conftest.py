@@ -50,10 +50,10 @@ def eager_jax():
 
 #: the modules outside ``bash tests/run.sh --quick`` (pytest -m "not slow"): they train recipe
 #: models, start processes or render figures; the quick tier is the activation library itself
-SLOW_MODULES = {"test_cifar_recipe", "test_cli_errors", "test_compare", "test_data",
-                "test_devices", "test_diagnostics", "test_distributed", "test_feed",
-                "test_layers", "test_models", "test_plot", "test_report", "test_swap",
-                "test_userdata"}
+SLOW_MODULES = {'test_cifar_recipe', 'test_cli_errors', 'test_compare', 'test_data',
+                'test_devices', 'test_diagnostics', 'test_distributed', 'test_feed',
+                'test_layers', 'test_models', 'test_plot', 'test_progress',
+                'test_report', 'test_swap', 'test_userdata'}
 
 
 def pytest_collection_modifyitems(config, items):
