@@ -84,6 +84,35 @@ def _check_out_dir(cfg: dict, out: Path):
                 "its runs are not comparable. Use --overwrite or another --out.")
 
 
+class _Board:
+    """The grid's TensorBoard files (``recipes.board``), if ``cfg["tensorboard"]``. A failure
+    to write them is a note, never a lost run: the run records stay the source."""
+
+    def __init__(self, cfg, names, stream):
+        self.cfg, self.dir, self.stream = cfg, cfg.get("tensorboard"), stream
+        if self.dir:
+            from . import board
+
+            self._guard(lambda: board.write_experiment(self.dir, cfg, names))
+
+    def run(self, rec, only_if_missing=False):
+        if not self.dir or rec is None:
+            return
+        from . import board
+
+        if only_if_missing and board.run_dir(self.dir, rec).is_dir():
+            return
+        self._guard(lambda: board.write_run(self.dir, self.cfg, rec))
+
+    def _guard(self, write):
+        try:
+            write()
+        except Exception as e:  # noqa: BLE001 (the runs are saved; the event files are extra)
+            print(f"note: TensorBoard files not written ({type(e).__name__}: {e}); the run "
+                  "records are saved", file=self.stream)
+            self.dir = None
+
+
 def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -> dict:
     """Run (or resume) the grid in ``cfg``; write per-run files and the results.
 
@@ -155,6 +184,10 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
 
     grid = [(a, s, seed) for seed in cfg["seed_list"] for a, s in specs]
     done = {(a, seed) for a, s, seed in grid if cfg["resume"] and load_run(run_path(out, s, seed))}
+    board = _Board(cfg, [display_name(a) for a, _ in specs], stream)
+    for a, s, seed in grid:  # a resumed grid's finished runs: their event files if missing
+        if (a, seed) in done:
+            board.run(load_run(run_path(out, s, seed)), only_if_missing=True)
     print(f"grid: {len(specs)} activations x {len(cfg['seed_list'])} seeds = {len(grid)} runs "
           f"({len(done)} already finished), {cfg['epochs']} epochs each", file=stream)
     from tqdm.auto import tqdm
@@ -178,6 +211,7 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         for a, seed, rec in finished:
             ran.append((a, seed))
             bar.update()
+            board.run(rec)
             m = rec["metrics"]
             key = "test_rmse" if cfg.get("task") == "regression" else "test_accuracy"
             elapsed = time.perf_counter() - t_start  # (a disabled tqdm bar keeps no clock)
@@ -195,6 +229,8 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         raise
     bar.close()
     rows = finalize(cfg, stream=stream)
+    if board.dir:
+        print(f"TensorBoard: tensorboard --logdir {board.dir}", file=stream)
     return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out)}
 
 

@@ -118,7 +118,7 @@ DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", 
                 engine="local", ray_address=None, cpus_per_run=1.0, gpus_per_run=0.0,
                 max_retries=3, coordinator=None, num_processes=1, process_id=0,
                 mixed_precision="off", jit_compile="auto", augment=None, diagnostics=True,
-                save_models=True, models_dir=None, kernel_initializer=None,
+                save_models=True, models_dir=None, tensorboard="auto", kernel_initializer=None,
                 feed="auto", steps_per_execution="auto")
 
 
@@ -196,6 +196,7 @@ class Config(Mapping):
     # output and grid control
     out: str
     models_dir: str
+    tensorboard: str | None
     save_models: bool
     dry_run: bool
     resume: bool
@@ -220,7 +221,7 @@ class Config(Mapping):
         unknown = set(values) - names
         if unknown:
             raise TypeError(f"Config has no setting(s) {sorted(unknown)}")
-        optional = {"model_name": None, "data_dir": None, "cache_dir": None}
+        optional = {"model_name": None, "data_dir": None, "cache_dir": None, "tensorboard": None}
         return cls(**{**optional, **values})
 
     def replace(self, **changes) -> "Config":
@@ -383,6 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
       help="do not record gradient-flow diagnostics")
     a("--verbose", action="store_true", help="per-epoch Keras progress and data-source logs")
     a("--quiet", action="store_true", help="no progress bars (they show only on a terminal)")
+    a("--tensorboard", nargs="?", const="on", default=None, metavar="DIR",
+      help="TensorBoard event files: curves, learning rate, gradient flow and one HParams "
+      "session per run (default: under <out>/tensorboard when tensorboard is installed)")
+    a("--no-tensorboard", dest="tensorboard", action="store_const", const="off",
+      help="write no TensorBoard event files")
     return p
 
 
@@ -440,6 +446,22 @@ def _check_writable(path: str, flag: str) -> None:
             shutil.rmtree(first_new, ignore_errors=True)
 
 
+def _tensorboard_dir(setting, out) -> str | None:
+    """``auto``: <out>/tensorboard if TensorBoard is installed, else none; ``on`` (the flag
+    alone) or a folder: that, and TensorBoard must be installed; ``off``: none."""
+    import importlib.util
+
+    if setting == "off":
+        return None
+    installed = importlib.util.find_spec("tensorboard") is not None
+    if setting == "auto":
+        return os.path.join(out, "tensorboard") if installed else None
+    if not installed:
+        raise SystemExit("--tensorboard needs TensorBoard: pip install tensorboard (or "
+                         "pip install 'keras-acts[tensorboard]')")
+    return os.path.join(out, "tensorboard") if setting == "on" else setting
+
+
 def resolve_config(args) -> Config:
     """Merge: built-in defaults < model recipe < (dataset, model) recipe < preset < CLI."""
     given = {k: v for k, v in vars(args).items() if v is not None}
@@ -483,7 +505,7 @@ def resolve_config(args) -> Config:
               "val_split", "device", "cpu_devices", "engine", "ray_address",
               "cpus_per_run", "gpus_per_run", "max_retries", "coordinator", "num_processes",
               "process_id", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
-              "out", "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
+              "out", "models_dir", "tensorboard", "save_models", "diagnostics", "feed", "steps_per_execution",
               "baseline", "data", "task", "model_file", "model_fn", "test_split", "dry_run"):
         if k in given:
             cfg[k] = given[k]
@@ -549,7 +571,10 @@ def resolve_config(args) -> Config:
         cfg["out"] = os.path.join(cfg["out"], f"process-{cfg['process_id']}")
         cfg["models_dir"] = os.path.join(cfg["out"], "saved_models")
     cfg["models_dir"] = cfg.get("models_dir") or os.path.join(cfg["out"], "saved_models")
+    cfg["tensorboard"] = _tensorboard_dir(cfg["tensorboard"], cfg["out"])
     _check_writable(cfg["out"], "--out")
+    if cfg["tensorboard"]:
+        _check_writable(cfg["tensorboard"], "--tensorboard")
     if cfg.get("save_models") and cfg.get("models_dir"):
         _check_writable(cfg["models_dir"], "--models-dir")
     cfg["resume"], cfg["overwrite"], cfg["verbose"] = args.resume, args.overwrite, args.verbose

@@ -62,7 +62,7 @@ def _make_callbacks():
 
         def __init__(self):
             super().__init__()
-            self.epoch_seconds, self.train_seconds = [], []
+            self.epoch_seconds, self.train_seconds, self.learning_rate = [], [], []
             self._t0 = self._t_val = None
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -77,6 +77,9 @@ def _make_callbacks():
             self.epoch_seconds.append(t - self._t0)
             self.train_seconds.append((self._t_val or t) - self._t0)
             self._t0 = None
+            lr = getattr(self.model.optimizer, "learning_rate", None)  # after the epoch's steps
+            if lr is not None:
+                self.learning_rate.append(float(keras.ops.convert_to_numpy(lr)))
 
     return EpochTimer()
 
@@ -425,6 +428,8 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     history["epoch_seconds"] = timer.epoch_seconds
     history["train_seconds"] = timer.train_seconds
+    if timer.learning_rate:
+        history["learning_rate"] = timer.learning_rate
     t = time.perf_counter()
     if regression:
         test = regression_metrics(model, d["x_test"], d["y_test"],

@@ -33,6 +33,7 @@ CASES = [
      "--baseline 'gelux': Unknown activation 'gelux'"),
     ("out-is-a-file", ["--out", "afile/runs"], "is a file, not a folder"),
     ("models-dir-unwritable", ["--models-dir", "/proc/nope"], "cannot write there"),
+    ("tensorboard-unwritable", ["--tensorboard", "/proc/nope"], "cannot write there"),
     ("truncated-npz", ["--data", "cut.npz"], "truncated or corrupt .npz"),
     ("csv", ["--data", "table.csv"], "not an .npz archive (a .csv file)"),
     ("missing-data", ["--data", "nothere.npz"], "no such file or folder"),

@@ -125,6 +125,10 @@ def test_models_go_under_out_unless_models_dir_says_otherwise(tmp_path, monkeypa
     assert cfg["models_dir"] == "m"
     assert compare.resolve_config(parse([]))["models_dir"] == os.path.join(
         "runs", "mnist-mlp", "saved_models")
+    # TensorBoard files: under <out> by default (tensorboard is installed here), or where told
+    assert cfg["tensorboard"] == os.path.join("o", "tensorboard")
+    assert compare.resolve_config(parse(["--out", "o", "--tensorboard", "tb"]))["tensorboard"] == "tb"
+    assert compare.resolve_config(parse(["--out", "o", "--no-tensorboard"]))["tensorboard"] is None
 
 
 def test_cli_dispatch(capsys):

@@ -1,4 +1,5 @@
-"""recipes.report.write_report: report.md links only to files that exist."""
+"""recipes.report.write_report: report.md links only to files that exist; and the grid's
+TensorBoard event files, read back with TensorBoard's own reader."""
 
 import functools
 import io
@@ -174,6 +175,51 @@ def test_real_tiny_compare_writes_a_report(tmp_path):
     assert "report_files/activations.png" in targets
     run = json.loads((out / "runs" / "relu-seed0.json").read_text())
     assert run["diagnostics"]["epoch"] == [0, 1, 2]
+    assert len(run["history"]["learning_rate"]) == 2
+    # on by default (tensorboard is in the dev extra), under <out>/tensorboard
+    assert_tensorboard_files(out / "tensorboard", {"relu": [0], "sigmoid": [0]}, epochs=2)
+
+
+def assert_tensorboard_files(logdir: Path, runs: dict, epochs: int):
+    """What TensorBoard shows, through its own reader: one HParams session per (activation,
+    seed) with its hyperparameters and final metrics, the experiment's columns, the train
+    and validation curves, the learning rate and the gradient-flow diagnostics."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import metadata
+
+    def load(path):
+        acc = EventAccumulator(str(path))
+        acc.Reload()
+        return acc
+
+    root = load(logdir)
+    exp = metadata.parse_experiment_plugin_data(
+        root.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG])
+    assert [h.name for h in exp.hparam_infos] == ["activation", "seed", "dataset", "model"]
+    assert sorted(v.string_value for v in exp.hparam_infos[0].domain_discrete.values) == sorted(runs)
+    assert "test_accuracy" in [m.name.tag for m in exp.metric_infos]
+    sessions = sorted(p.name for p in logdir.iterdir() if p.is_dir())
+    assert sessions == sorted(f"{a}-seed{s}" for a, seeds in runs.items() for s in seeds)
+    for name in sessions:
+        run = load(logdir / name)
+        content = run.PluginTagToContent(metadata.PLUGIN_NAME)
+        start = metadata.parse_session_start_info_plugin_data(
+            content[metadata.SESSION_START_INFO_TAG])
+        act, seed = name.rsplit("-seed", 1)
+        assert start.hparams["activation"].string_value == act
+        assert start.hparams["seed"].number_value == int(seed)
+        assert metadata.SESSION_END_INFO_TAG in content
+        record = json.loads((logdir.parent / "runs" / f"{name}.json").read_text())
+        tags = run.Tags()["scalars"]
+        (acc,) = run.Scalars("test_accuracy")
+        assert acc.value == pytest.approx(record["metrics"]["test_accuracy"], rel=1e-6)
+        assert [e.value for e in run.Scalars("learning_rate")] == pytest.approx(
+            record["history"]["learning_rate"], rel=1e-6)
+        assert any(t.startswith("gradient_flow/grad_norm/") for t in tags)
+        for split, key in (("train", "loss"), ("validation", "val_loss")):
+            curve = load(logdir / name / split).Scalars("epoch_loss")
+            assert [e.step for e in curve] == list(range(epochs))
+            assert [e.value for e in curve] == pytest.approx(record["history"][key], rel=1e-6)
 
 
 def test_vanishing_recipe_smoke(tmp_path, monkeypatch):

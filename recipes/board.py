@@ -1,0 +1,161 @@
+"""TensorBoard event files for a grid, written from its run records (so they are the same
+for every engine and backend, and a resumed grid fills in what is missing).
+
+    <logdir>/                     the HParams experiment: activation, seed, dataset, model;
+                                  metrics test_accuracy, macro_f1, test_loss, s/epoch
+    <logdir>/<act>-seed<k>/       one HParams session per run, its final metrics, the
+                                  learning rate and the gradient-flow diagnostics per epoch
+    <logdir>/<act>-seed<k>/train, .../validation   the loss and accuracy curves (one tag,
+                                  two runs: TensorBoard draws them on one chart, as Keras's
+                                  own TensorBoard callback does)
+
+``tensorboard --logdir <logdir>`` opens them; its HParams tab tabulates the grid and its
+parallel-coordinates view compares the activations. Only TensorBoard's own writer and protos
+are used (``tensorboard`` package, no TensorFlow backend needed).
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+import types
+from pathlib import Path
+
+__all__ = ["METRICS", "write_experiment", "write_run", "run_dir"]
+
+#: (metric in a run record's ``metrics``, label) shown in the HParams table
+METRICS = (("test_accuracy", "test accuracy"), ("macro_f1", "macro-F1"),
+           ("test_loss", "test loss"), ("train_seconds_per_epoch", "s/epoch"))
+_REGRESSION_METRICS = (("test_rmse", "test RMSE"), ("test_loss", "test loss"),
+                       ("train_seconds_per_epoch", "s/epoch"))
+#: per-layer gradient-flow series of ``keras_acts.diagnostics.GradientFlow`` drawn per epoch
+_FLOW = ("grad_norm", "dead_fraction", "saturated_fraction", "activation_mean",
+         "activation_var")
+
+
+def _without_tensorflow():
+    """TensorBoard's compat layer imports TensorFlow when it is installed (seconds, and a
+    second framework in a JAX or torch process) though the writer and protos need none; the
+    module ``tensorboard.compat.notf`` is TensorBoard's own switch to its stub. Set only
+    where TensorFlow is not loaded already."""
+    if "tensorflow" not in sys.modules:
+        sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+
+
+def _metrics(cfg) -> tuple:
+    return _REGRESSION_METRICS if cfg.get("task") == "regression" else METRICS
+
+
+def run_dir(logdir, record) -> Path:
+    return Path(logdir) / f"{record['slug']}-seed{record['seed']}"
+
+
+class _Writer:
+    """One event file in ``path`` (TensorBoard's pure-Python writer)."""
+
+    def __init__(self, path: Path):
+        _without_tensorflow()
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        self._w = EventFileWriter(str(path))
+
+    def summary(self, summary, step: int = 0):
+        from tensorboard.compat.proto import event_pb2
+
+        self._w.add_event(event_pb2.Event(step=step, summary=summary))
+
+    def scalar(self, tag: str, value, step: int):
+        from tensorboard.compat.proto import summary_pb2
+
+        if value is None:
+            return
+        self.summary(summary_pb2.Summary(value=[summary_pb2.Summary.Value(
+            tag=tag, simple_value=float(value))]), step)
+
+    def close(self):
+        self._w.close()
+
+
+def _hparams(record) -> dict:
+    return {"activation": record["activation"], "seed": int(record["seed"]),
+            "dataset": record["dataset"], "model": record["model"]}
+
+
+def _hparams_summary(tag, **plugin_data):
+    """An HParams plugin summary (what ``tensorboard.plugins.hparams.summary`` builds, whose
+    module imports TensorFlow: built here from the plugin's own protos)."""
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.plugins.hparams import metadata, plugin_data_pb2
+
+    data = plugin_data_pb2.HParamsPluginData(**plugin_data)
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(
+        tag=tag, metadata=metadata.create_summary_metadata(data), tensor=metadata.NULL_TENSOR)])
+
+
+def write_experiment(logdir, cfg, activations) -> None:
+    """The HParams experiment at the root of ``logdir``: the columns of the HParams table
+    (``activations``: the grid's display names)."""
+    _without_tensorflow()
+    from google.protobuf import struct_pb2
+    from tensorboard.plugins.hparams import api_pb2, metadata
+
+    def discrete(name, values):
+        return api_pb2.HParamInfo(name=name, type=api_pb2.DATA_TYPE_STRING,
+                                  domain_discrete=struct_pb2.ListValue(values=[
+                                      struct_pb2.Value(string_value=str(v)) for v in values]))
+
+    infos = [discrete("activation", activations),
+             api_pb2.HParamInfo(name="seed", type=api_pb2.DATA_TYPE_FLOAT64),
+             discrete("dataset", [cfg["dataset"]]),
+             discrete("model", [cfg.get("model_name") or cfg["model"]])]
+    metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag), display_name=label)
+               for tag, label in _metrics(cfg)]
+    Path(logdir).mkdir(parents=True, exist_ok=True)
+    for old in Path(logdir).glob("events.out.tfevents.*"):  # one experiment, the latest
+        old.unlink()
+    w = _Writer(Path(logdir))
+    w.summary(_hparams_summary(metadata.EXPERIMENT_TAG, experiment=api_pb2.Experiment(
+        hparam_infos=infos, metric_infos=metrics, time_created_secs=time.time())))
+    w.close()
+
+
+def write_run(logdir, cfg, record) -> Path:
+    """One run's session, curves, learning rate and diagnostics under ``run_dir``; a
+    folder written before (an earlier attempt) is replaced, never appended to."""
+    from google.protobuf import struct_pb2
+    from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+
+    path = run_dir(logdir, record)
+    shutil.rmtree(path, ignore_errors=True)
+    h = record.get("history") or {}
+    epochs = len(h.get("loss", []))
+    main = _Writer(path)
+    hparams = {k: struct_pb2.Value(number_value=v) if isinstance(v, int)
+               else struct_pb2.Value(string_value=v) for k, v in _hparams(record).items()}
+    main.summary(_hparams_summary(metadata.SESSION_START_INFO_TAG,
+                                  session_start_info=plugin_data_pb2.SessionStartInfo(
+                                      hparams=hparams, start_time_secs=time.time())))
+    for split, prefix in (("train", ""), ("validation", "val_")):
+        w = _Writer(path / split)
+        for key in ("loss", "accuracy", "mae"):
+            for epoch, v in enumerate(h.get(prefix + key, [])):
+                w.scalar(f"epoch_{key}", v, epoch)
+        w.close()
+    for epoch, v in enumerate(h.get("learning_rate", [])):
+        main.scalar("learning_rate", v, epoch)
+    for epoch, v in enumerate(h.get("epoch_seconds", [])):
+        main.scalar("epoch_seconds", v, epoch)
+    flow = record.get("diagnostics") or {}
+    for epoch, v in zip(flow.get("epoch", []), flow.get("grad_norm_ratio", [])):
+        main.scalar("gradient_flow/grad_norm_ratio", v, epoch)  # first / last layer
+    for key in _FLOW:
+        for layer, values in (flow.get(key) or {}).items():
+            for epoch, v in zip(flow.get("epoch", []), values):
+                main.scalar(f"gradient_flow/{key}/{layer}", v, epoch)
+    for tag, _ in _metrics(cfg):
+        main.scalar(tag, record["metrics"].get(tag), max(epochs - 1, 0))
+    main.summary(_hparams_summary(metadata.SESSION_END_INFO_TAG,
+                                  session_end_info=plugin_data_pb2.SessionEndInfo(
+                                      status=api_pb2.STATUS_SUCCESS, end_time_secs=time.time())))
+    main.close()
+    return path
