@@ -241,7 +241,7 @@ class Config(Mapping):
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m recipes.compare",
+        prog="keras-acts compare",
         description="Train one model per (activation, seed) and compare the activations.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="presets (explicit options override them):\n" + "\n".join(
