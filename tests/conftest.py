@@ -53,7 +53,7 @@ def eager_jax():
 SLOW_MODULES = {'test_cifar_recipe', 'test_cli_errors', 'test_compare', 'test_data',
                 'test_devices', 'test_diagnostics', 'test_distributed', 'test_feed',
                 'test_layers', 'test_models', 'test_plot', 'test_progress',
-                'test_report', 'test_swap', 'test_userdata'}
+                'test_report', 'test_swap', 'test_userdata', 'test_wheel'}
 
 
 def pytest_collection_modifyitems(config, items):
