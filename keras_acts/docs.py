@@ -1,4 +1,5 @@
-"""The catalogue rendered as Markdown (README table, ``python -m keras_acts``)."""
+"""The catalogue rendered for people: the Markdown table (README, ``python -m keras_acts``) and
+the index that ``keras-acts list`` prints without importing Keras (``keras_acts/catalogue.json``)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,16 @@ def catalogue_table() -> str:
                      _yn(e.monotonic), _yn(e.smooth), _yn(e.zero_centred), INIT_RULE[e.init],
                      f"{source}; [{e.reference}]({e.link})"])
     return markdown_table(headers, rows, "llllcccll")
+
+
+def catalogue_index() -> dict:
+    """What ``keras-acts list`` and ``keras-acts table`` print, as JSON-ready data.
+
+    Written to ``keras_acts/catalogue.json`` by ``python tools/sync_catalogue.py`` (with a digest
+    of the sources it came from), so that the command reads names without importing Keras."""
+    return {
+        "names": {name: {"string_usable": e.string_usable,
+                         "params": {k: p.default for k, p in e.params.items()}}
+                  for name, e in sorted(CATALOGUE.items())},
+        "table": catalogue_table(),
+    }

@@ -7,16 +7,21 @@
     keras-acts table                  print the catalogue as a Markdown table
 
 It lives with the recipes it runs (installed as ``keras_acts_recipes``), so ``keras_acts``
-never imports the scripts; ``keras-acts --help`` imports neither Keras nor TensorFlow.
+never imports the scripts; ``keras-acts --help``, ``list`` and ``table`` import neither Keras nor
+TensorFlow (they read ``keras_acts/catalogue.json``).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
+import json
 import os
+import pathlib
 import sys
 from typing import Sequence
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "COMMANDS", "catalogue_index", "catalogue_digest"]
 
 COMMANDS = ("compare", "vanishing", "list", "plot", "table")
 
@@ -104,20 +109,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         from keras_acts.plot import main as plot_main  # matplotlib only when plotting
 
         return plot_main(rest)
-    import keras_acts
-
+    index = catalogue_index()
     if args.command == "table" or (args.command == "list" and args.markdown):
-        print(keras_acts.catalogue_table(), end="")
-        return 0
-    names = keras_acts.names(all=args.all)
-    for name in names:
-        if args.params:
-            params = keras_acts.info(name)["params"]
-            text = ", ".join(f"{k}={v['default']}" for k, v in params.items())
-            print(f"{name}({text})" if text else name)
-        else:
-            print(name)
+        return _emit(index["table"])
+    lines = []
+    for name, about in index["names"].items():
+        if args.all or about["string_usable"]:
+            text = ", ".join(f"{k}={v}" for k, v in about["params"].items())
+            lines.append(f"{name}({text})" if args.params and text else name)
+    return _emit("".join(line + "\n" for line in lines))
+
+
+def _emit(text: str) -> int:
+    """Print ``text``; a reader that stops early (``keras-acts list | head``) is not an error."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
+
+
+# the files the index is generated from: an index whose digest differs is not used
+INDEX_SOURCES = ("catalogue.py", "docs.py")
+
+
+def catalogue_digest(folder) -> str:
+    """SHA-256 over the index's sources in the ``keras_acts`` folder ``folder``."""
+    folder = pathlib.Path(folder)
+    return hashlib.sha256(b"".join((folder / f).read_bytes() for f in INDEX_SOURCES)).hexdigest()
+
+
+def catalogue_index() -> dict:
+    """``keras_acts.docs.catalogue_index()``, read from the installed package's
+    ``catalogue.json`` without importing ``keras_acts`` (hence Keras and its backend) when that
+    file is current; otherwise (a checkout whose catalogue was edited) computed by importing it."""
+    spec = importlib.util.find_spec("keras_acts")  # locates the package, runs none of it
+    if spec is not None and spec.origin:
+        folder = pathlib.Path(spec.origin).parent
+        try:
+            index = json.loads((folder / "catalogue.json").read_text(encoding="utf-8"))
+            if index.pop("digest") == catalogue_digest(folder):
+                return index
+        except (OSError, ValueError, KeyError):
+            pass
+    from keras_acts.docs import catalogue_index as compute
+
+    return compute()
 
 
 if __name__ == "__main__":  # pragma: no cover
