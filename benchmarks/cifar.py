@@ -46,6 +46,7 @@ def worker(args) -> dict:
     from recipes import compare, data, train
     from recipes.augment import BatchAugment, tta_views
     from recipes.models import build_model, init_whitening
+    from recipes.plan import enable_determinism, plan_runs
 
     cfg = compare.resolve_config(compare.build_parser().parse_args(
         ["--dataset", "cifar10", "--model", "cnn", "--variant", args.variant,
@@ -54,15 +55,17 @@ def worker(args) -> dict:
     n = args.batch * (args.steps + 2)
     x = data.preprocess(ds.x_train[:n], "standardize")
     y = np.eye(10, dtype="float32")[ds.y_train[:n]]
-    policy = train.setup_runtime(cfg)
-    elementwise = train.elementwise_dtype(cfg, policy) if args.elementwise == "auto" else None
+    plan = plan_runs(cfg)  # as the recipe's runs would train here
+    enable_determinism(plan)
+    policy = plan.dtype_policy
+    keras.mixed_precision.set_dtype_policy(policy)
+    elementwise = plan.elementwise_dtype if args.elementwise == "auto" else None
     keras.utils.set_random_seed(0)
     model = build_model("cnn", x.shape[1:], 10, args.activation, elementwise_dtype=elementwise,
-                        **cfg["model_options"])
+                        **cfg.model_options)
     init_whitening(model, x)
-    spe = train._steps_per_execution(cfg)
-    jit = train._jit(cfg)
-    model.compile(optimizer=train._optimizer(cfg, 100), jit_compile=jit, steps_per_execution=spe,
+    spe, jit = plan.steps_per_execution, plan.jit_compile
+    model.compile(optimizer=train.make_optimizer(cfg, 100), jit_compile=jit, steps_per_execution=spe,
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2))
     feed = BatchAugment(x, y, args.batch, seed=0)
     t = time.perf_counter()
@@ -79,8 +82,8 @@ def worker(args) -> dict:
     aug_layers = _median_time(lambda: layers(xb, training=True), 3)
     xt = data.preprocess(ds.x_test[:args.eval_images], "standardize")
     model.predict_on_batch(xt[:500])
-    eval_s = _median_time(lambda: train._predict(model, xt, 500), 1)
-    tta_s = _median_time(lambda: [train._predict(model, v, 500) for _, v in
+    eval_s = _median_time(lambda: train.predict(model, xt, 500), 1)
+    tta_s = _median_time(lambda: [train.predict(model, v, 500) for _, v in
                                   tta_views(xt, "flip_translate")], 1)
     return dict(backend=keras.backend.backend(), variant=args.variant, batch=args.batch,
                 steps=args.steps, activation=args.activation, jit_compile=str(jit),
@@ -98,9 +101,9 @@ def main(argv=None) -> int:
     p.add_argument("--variant", default="93", choices=["93", "94", "small"])
     p.add_argument("--activation", default="gelu")
     p.add_argument("--mixed-precision", default="auto",
-                   help="comma list of auto, on, off (recipes.train.dtype_policy); one row each")
+                   help="comma list of auto, on, off (recipes.plan.dtype_policy); one row each")
     p.add_argument("--elementwise", default="auto",
-                   help="comma list of auto (recipes.train.elementwise_dtype: float32 BatchNorm "
+                   help="comma list of auto (recipes.plan.elementwise_dtype: float32 BatchNorm "
                         "and activations under mixed bfloat16 on a CPU) and policy (the dtype "
                         "policy's own); one row each")
     p.add_argument("--batch", type=int, default=1024)

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.grid_summary import _cpu  # noqa: E402
+from benchmarks.grid_summary import cpu_name  # noqa: E402
 from keras_acts.docs import markdown_table  # noqa: E402
 
 COMMANDS = [["--help"], ["--version"], ["list"], ["list", "--params", "--all"], ["table"]]
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
         for mod in ("keras", "keras_acts"):
             secs = median_seconds([sys.executable, "-c", f"import {mod}"], 3, cwd, env)
             rows.append([f"`python -c 'import {mod}'` ({backend})", f"{secs:.2f}"])
-    text = (f"# `keras-acts` start-up without training\n\n{time.strftime('%Y-%m-%d')}, {_cpu()}, "
+    text = (f"# `keras-acts` start-up without training\n\n{time.strftime('%Y-%m-%d')}, {cpu_name()}, "
             f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; medians of "
             f"{args.repeats} fresh processes (imports: 3), run from an empty folder.\n\n"
             + markdown_table(["command", "seconds"], rows))

@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def _cpu():
+def cpu_name():
     try:
         return next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
                     if ln.startswith("model name"))
@@ -34,17 +34,18 @@ def summarize(out: Path, title: str, yardstick: float | None, note: str | None) 
 
     results = json.loads((out / "results.json").read_text())
     config = json.loads((out / "config.json").read_text())
+    plan = config.get("plan", {})  # recipes.plan.RunPlan, as the grid recorded it
     runs = load_runs(out)
     first = next(iter(runs.values()))[0]
     lines = [f"# {title}", "",
-             f"{time.strftime('%Y-%m-%d')}, {_cpu()}, {os.cpu_count()} cores; backend "
+             f"{time.strftime('%Y-%m-%d')}, {cpu_name()}, {os.cpu_count()} cores; backend "
              f"{first.get('backend')}, Keras {first.get('keras_version')}; "
              f"{config.get('n_train')} training / {config.get('n_test')} test images from "
-             f"{config.get('data_source')}; jit_compile={config.get('jit_compile_used')}, "
-             f"steps_per_execution={config.get('steps_per_execution_used')}, "
-             f"{config.get('dtype_policy_used')}"
-             + (f" (BatchNorm + activations {config['elementwise_dtype_used']})"
-                if config.get("elementwise_dtype_used") else "") + "."]
+             f"{config.get('data_source')}; jit_compile={plan.get('jit_compile')}, "
+             f"steps_per_execution={plan.get('steps_per_execution')}, "
+             f"{plan.get('dtype_policy')}"
+             + (f" (BatchNorm + activations {plan['elementwise_dtype']})"
+                if plan.get("elementwise_dtype") else "") + "."]
     if yardstick:
         lines.append(f"Yardstick: the keras.io \"simple MNIST convnet\" took a median "
                      f"{yardstick:.1f} s per epoch on this machine in this session (the "

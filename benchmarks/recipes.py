@@ -89,28 +89,15 @@ KERAS_IO = dict(batch_size=128, epochs=15, validation_split=0.1)
 FAST_CNN = dict(filters=(24, 32), kernel_size=(5, 3), padding="valid", convs_per_stage=1,
                 batchnorm=True, dense=256, dropout=0.0, dense_dropout=0.0, pool="early")
 #: fallback if recipes.compare is not importable: its RECIPES["cnn"] / DEFAULTS as of writing
-_RECIPE_FALLBACK = dict(model_options=dict(filters=(32, 64, 128), convs_per_stage=1,
-                                           batchnorm=True, dense=128, dropout=0.1,
-                                           dense_dropout=0.3),
-                        lr=1e-3, batch_size=128, epochs=10, schedule="cosine",
-                        preprocess="standardize", optimizer="adam", augment="shift",
-                        mixed_precision="auto")
-
-
 def recipe_settings():
-    """The CNN recipe exactly as recipes.compare trains it (imported, so it stays in sync)."""
-    try:
-        from recipes import compare
+    """The MNIST CNN recipe exactly as ``keras-acts compare`` trains it (its own tables, read
+    through ``recipes.config.recipe``; the standard preset's epochs)."""
+    from recipes.config import PRESETS, recipe
 
-        d, r = compare.DEFAULTS, compare.RECIPES["cnn"]
-        return dict(model_options=dict(r["model_options"]), lr=r.get("lr", 1e-3),
-                    batch_size=r.get("batch_size", 128),
-                    epochs=compare.PRESETS.get("standard", {}).get("epochs", d.get("epochs", 10)),
-                    schedule=d.get("schedule", "cosine"), preprocess=d.get("preprocess", "standardize"),
-                    optimizer=d.get("optimizer", "adam"), augment=r.get("augment"),
-                    mixed_precision=r.get("mixed_precision", "off"), source="recipes.compare")
-    except Exception as exc:  # noqa: BLE001 - fall back, but say so
-        return dict(_RECIPE_FALLBACK, source=f"built-in copy (recipes.compare: {type(exc).__name__})")
+    r = recipe("mnist", "cnn")
+    return dict({k: r[k] for k in ("model_options", "lr", "batch_size", "schedule", "preprocess",
+                                   "optimizer", "augment", "mixed_precision")},
+                epochs=PRESETS["standard"]["epochs"], source="recipes.config.recipe")
 
 
 # =============================================================================
@@ -320,22 +307,21 @@ def make_specs(args, device_kind, backend):
     mixed = {"on": True, "off": False, "auto": device_kind == "gpu"}[args.mixed_precision]
     policy = "mixed_bfloat16" if mixed else "float32"
     spe = args.steps_per_execution
-    # the recipe as recipes.compare runs it: its dtype policy and steps per execution
-    from recipes import train as rtrain
+    # the recipe as recipes.compare runs it: its run plan (dtype policy, steps per execution,
+    # feed) on this backend
+    from recipes.config import Config
+    from recipes.plan import plan_runs
 
-    recipe_cfg = dict(mixed_precision=rec.get("mixed_precision", "off"), backend=backend,
-                      device="auto")
-    recipe_policy = rtrain.dtype_policy(recipe_cfg)
-    recipe_elementwise = rtrain.elementwise_dtype(recipe_cfg, recipe_policy)
-    recipe_spe = rtrain._steps_per_execution({})
+    recipe_plan = plan_runs(Config(mixed_precision=rec.get("mixed_precision", "off"),
+                                   backend=backend))
+    recipe_policy, recipe_elementwise = recipe_plan.dtype_policy, recipe_plan.elementwise_dtype
+    recipe_spe = recipe_plan.steps_per_execution
     pipeline = args.pipeline
     if pipeline == "tfdata" and backend != "tensorflow":
         print("note: --pipeline tfdata is for the TensorFlow backend; using NumPy arrays", flush=True)
         pipeline = "numpy"
     if pipeline == "auto":  # as recipes.compare feeds fit (recipes.feed)
-        from recipes.feed import feed_for
-
-        pipeline = "tfdata" if feed_for({}) == "tfdata" else "numpy"
+        pipeline = "tfdata" if recipe_plan.feed == "tfdata" else "numpy"
     bs = args.batch_size or (512 if device_kind == "gpu" else 128)
     lr = args.lr or 6e-3 * math.sqrt(bs / 128)
     # XLA: off on TensorFlow CPUs (3-4x slower convolutions there), on elsewhere

@@ -21,7 +21,7 @@ import time
 import types
 from pathlib import Path
 
-__all__ = ["METRICS", "write_experiment", "write_run", "run_dir"]
+__all__ = ["METRICS", "Board", "write_experiment", "write_run", "run_dir"]
 
 #: (metric in a run record's ``metrics``, label) shown in the HParams table
 METRICS = (("test_accuracy", "test accuracy"), ("macro_f1", "macro-F1"),
@@ -43,7 +43,7 @@ def _without_tensorflow():
 
 
 def _metrics(cfg) -> tuple:
-    return _REGRESSION_METRICS if cfg.get("task") == "regression" else METRICS
+    return _REGRESSION_METRICS if cfg.task == "regression" else METRICS
 
 
 def run_dir(logdir, record) -> Path:
@@ -106,8 +106,8 @@ def write_experiment(logdir, cfg, activations) -> None:
 
     infos = [discrete("activation", activations),
              api_pb2.HParamInfo(name="seed", type=api_pb2.DATA_TYPE_FLOAT64),
-             discrete("dataset", [cfg["dataset"]]),
-             discrete("model", [cfg.get("model_name") or cfg["model"]])]
+             discrete("dataset", [cfg.dataset]),
+             discrete("model", [cfg.model_name or cfg.model])]
     metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=tag), display_name=label)
                for tag, label in _metrics(cfg)]
     Path(logdir).mkdir(parents=True, exist_ok=True)
@@ -159,3 +159,29 @@ def write_run(logdir, cfg, record) -> Path:
                                       status=api_pb2.STATUS_SUCCESS, end_time_secs=time.time())))
     main.close()
     return path
+
+
+class Board:
+    """A grid's TensorBoard files in ``cfg.tensorboard`` (none when it is None): the
+    experiment when made, then each run's as it finishes. A failure to write them is a note on
+    ``stream``, never a lost run: the run records stay the source."""
+
+    def __init__(self, cfg, names, stream):
+        self.cfg, self.dir, self.stream = cfg, cfg.tensorboard, stream
+        if self.dir:
+            self._guard(lambda: write_experiment(self.dir, cfg, names))
+
+    def run(self, rec, only_if_missing=False):
+        if not self.dir or rec is None:
+            return
+        if only_if_missing and run_dir(self.dir, rec).is_dir():
+            return
+        self._guard(lambda: write_run(self.dir, self.cfg, rec))
+
+    def _guard(self, write):
+        try:
+            write()
+        except Exception as e:  # noqa: BLE001 (the runs are saved; the event files are extra)
+            print(f"note: TensorBoard files not written ({type(e).__name__}: {e}); the run "
+                  "records are saved", file=self.stream)
+            self.dir = None

@@ -40,13 +40,12 @@ import warnings
 from pathlib import Path
 
 from .config import (AIRBENCH, CLASSIC12, DATASET_RECIPES, DEFAULTS, PRESETS, QUICK,  # noqa: F401
-                     Config, RECIPES, VARIANTS, build_parser, resolve_config)
+                     RECIPES, VARIANTS, Config, build_parser, resolve_config)
 from .inputs import prepare_arrays, prepare_data  # noqa: F401
 from .results import RESULT_COLUMNS, aggregate, finalize  # noqa: F401
-from .runs import RESULT_KEYS, GridError, _json_default, config_key, load_run, run_path, write_json
+from .runs import RESULT_KEYS, GridError, config_key, json_default, load_run, run_path, write_json
 from .stats import mean_ci95  # noqa: F401
-from .train import (_jit, _optimizer, epochs_to_fraction, macro_f1, one_cycle,  # noqa: F401
-                    predict_proba, setup_runtime, train_one)
+from .train import epochs_to_fraction, macro_f1, one_cycle, predict_proba, train_one  # noqa: F401
 
 __all__ = ["PRESETS", "CLASSIC12", "QUICK", "RESULT_COLUMNS", "build_parser", "resolve_config",
            "run_grid", "aggregate", "finalize", "train_one", "main", "mean_ci95"]
@@ -57,75 +56,51 @@ def _fmt_time(s: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def _check_out_dir(cfg: dict, out: Path):
+def _check_out_dir(cfg: Config, out: Path):
     runs = sorted((out / "runs").glob("*.json")) if (out / "runs").is_dir() else []
     finished = [p for p in runs if load_run(p)]
-    if cfg["overwrite"]:
+    if cfg.overwrite:
         for p in runs:
             p.unlink()
         for name in ("results.csv", "results.json", "results.md", "config.json", "report.md"):
             (out / name).unlink(missing_ok=True)
         return
-    if finished and not cfg["resume"]:
+    if finished and not cfg.resume:
         raise GridError(
             f"{out} already holds {len(finished)} finished runs. Pass --resume to continue "
             "that grid (finished runs are skipped), --overwrite to start again, or another --out.")
-    if cfg["resume"] and (out / "config.json").is_file():
+    if cfg.resume and (out / "config.json").is_file():
         try:
             old = json.loads((out / "config.json").read_text())
         except ValueError:
             old = {}
         if old.get("config_key") and old["config_key"] != config_key(cfg):
             diff = [k for k in RESULT_KEYS
-                    if json.dumps(old.get(k), sort_keys=True, default=_json_default)
-                    != json.dumps(cfg.get(k), sort_keys=True, default=_json_default)]
+                    if json.dumps(old.get(k), sort_keys=True, default=json_default)
+                    != json.dumps(cfg[k], sort_keys=True, default=json_default)]
             raise GridError(
                 f"--resume: {out} was made with different settings ({', '.join(diff)}); "
                 "its runs are not comparable. Use --overwrite or another --out.")
 
 
-class _Board:
-    """The grid's TensorBoard files (``recipes.board``), if ``cfg["tensorboard"]``. A failure
-    to write them is a note, never a lost run: the run records stay the source."""
+def run_grid(cfg: Config, data: dict | None = None, placement=None, stream=None) -> dict:
+    """Run (or resume) the grid in ``cfg`` (a ``Config``, or a mapping of its fields); write
+    per-run files and the results.
 
-    def __init__(self, cfg, names, stream):
-        self.cfg, self.dir, self.stream = cfg, cfg.get("tensorboard"), stream
-        if self.dir:
-            from . import board
-
-            self._guard(lambda: board.write_experiment(self.dir, cfg, names))
-
-    def run(self, rec, only_if_missing=False):
-        if not self.dir or rec is None:
-            return
-        from . import board
-
-        if only_if_missing and board.run_dir(self.dir, rec).is_dir():
-            return
-        self._guard(lambda: board.write_run(self.dir, self.cfg, rec))
-
-    def _guard(self, write):
-        try:
-            write()
-        except Exception as e:  # noqa: BLE001 (the runs are saved; the event files are extra)
-            print(f"note: TensorBoard files not written ({type(e).__name__}: {e}); the run "
-                  "records are saved", file=self.stream)
-            self.dir = None
-
-
-def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -> dict:
-    """Run (or resume) the grid in ``cfg``; write per-run files and the results.
-
-    Returns ``{"ran": [(act, seed), ...], "skipped": [...], "rows": [...], "out": path}``.
-    ``data`` (from ``prepare_data``) and ``placement`` are created when not given.
+    Returns ``{"ran": [(act, seed), ...], "skipped": [...], "rows": [...], "out": path,
+    "plan": RunPlan}``. ``data`` (from ``prepare_data``) and ``placement`` are created when
+    not given.
     """
+    from .board import Board
     from .models import display_name, parse_activation, slug
+    from .plan import enable_determinism, plan_runs
 
+    cfg = cfg if isinstance(cfg, Config) else Config.from_mapping(cfg)
     stream = stream or sys.stdout
-    out = Path(cfg["out"])
+    out = Path(cfg.out)
     _check_out_dir(cfg, out)
     specs = []
-    for a in cfg["activations"]:
+    for a in cfg.activations:
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             try:
@@ -140,80 +115,74 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
         specs.append((a, slug(spec.name)))
     if len({s for _, s in specs}) != len(specs):
         raise GridError("two activations map to the same file name; rename one")
-    if cfg.get("baseline"):  # before any training, not when the results are written
+    if cfg.baseline:  # before any training, not when the results are written
         try:
-            base = slug(display_name(cfg["baseline"]))
+            base = slug(display_name(cfg.baseline))
         except (ValueError, TypeError) as e:
-            raise GridError(f"--baseline {cfg['baseline']!r}: {e}") from e
+            raise GridError(f"--baseline {cfg.baseline!r}: {e}") from e
         if base not in {s for _, s in specs}:
-            raise GridError(f"--baseline {cfg['baseline']!r} is not in the grid "
-                            f"({', '.join(cfg['activations'])}): add it to --activations")
+            raise GridError(f"--baseline {cfg.baseline!r} is not in the grid "
+                            f"({', '.join(cfg.activations)}): add it to --activations")
     if placement is None:
         from .devices import join_processes, setup, split_host_cpu
 
-        join_processes(cfg.get("coordinator"), cfg.get("num_processes", 1),
-                       cfg.get("process_id", 0), cfg["backend"])
-        split_host_cpu(cfg.get("cpu_devices", 1), cfg["backend"])
-    setup_runtime(cfg)
-    placement = placement or setup(cfg.get("device", "auto"))
+        join_processes(cfg.coordinator, cfg.num_processes, cfg.process_id, cfg.backend)
+        split_host_cpu(cfg.cpu_devices, cfg.backend)
+        placement = setup(cfg.device)
+    plan = plan_runs(cfg, placement)  # decided once; every run trains as it says
+    enable_determinism(plan)
     if data is None:
         data = prepare_data(cfg)
     sites = preflight(cfg, data, stream)
-    if cfg.get("dry_run"):
-        return {"ran": [], "skipped": [], "rows": [], "out": str(out), "sites": sites}
-    from .feed import feed_for
-    from .train import _steps_per_execution, dtype_policy, elementwise_dtype
+    if cfg.dry_run:
+        return {"ran": [], "skipped": [], "rows": [], "out": str(out), "sites": sites,
+                "plan": plan}
 
-    # what this run of the grid found and chose: written beside the config, never into it
+    # the settings, and beside them what this run of the grid found and planned
     cfg_out = {k: v for k, v in cfg.items() if k not in ("resume", "overwrite")}
     cfg_out.update(config_key=config_key(cfg), data_source=data["source"],
                    n_train=len(data["x_train"]), n_test=len(data["x_test"]),
-                   device_plan=placement.description, jit_compile_used=str(_jit(cfg, placement)),
-                   steps_per_execution_used=_steps_per_execution(cfg, placement),
-                   dtype_policy_used=dtype_policy(cfg))
-    cfg_out["elementwise_dtype_used"] = elementwise_dtype(cfg, cfg_out["dtype_policy_used"])
-    cfg_out["feed_used"] = feed_for(cfg, placement)
+                   plan=plan.as_dict())
     write_json(out / "config.json", cfg_out)
-    print(f"data: {cfg['dataset']} {len(data['x_train'])} train / {len(data['x_test'])} test "
-          f"from {data['source']} | backend {cfg['backend']} | {placement.description} | "
-          f"jit_compile={cfg_out['jit_compile_used']}, steps_per_execution="
-          f"{cfg_out['steps_per_execution_used']}, feed={cfg_out['feed_used']}, "
-          f"{cfg_out['dtype_policy_used']}"
-          + (f" (BatchNorm + activations {cfg_out['elementwise_dtype_used']})"
-             if cfg_out.get("elementwise_dtype_used") else ""), file=stream)
+    print(f"data: {cfg.dataset} {len(data['x_train'])} train / {len(data['x_test'])} test "
+          f"from {data['source']} | backend {cfg.backend} | {plan.device} | "
+          f"jit_compile={plan.jit_compile}, steps_per_execution={plan.steps_per_execution}, "
+          f"feed={plan.feed}, {plan.dtype_policy}"
+          + (f" (BatchNorm + activations {plan.elementwise_dtype})"
+             if plan.elementwise_dtype else ""), file=stream)
 
-    grid = [(a, s, seed) for seed in cfg["seed_list"] for a, s in specs]
-    done = {(a, seed) for a, s, seed in grid if cfg["resume"] and load_run(run_path(out, s, seed))}
-    board = _Board(cfg, [display_name(a) for a, _ in specs], stream)
-    for a, s, seed in grid:  # a resumed grid's finished runs: their event files if missing
-        if (a, seed) in done:
-            board.run(load_run(run_path(out, s, seed)), only_if_missing=True)
-    print(f"grid: {len(specs)} activations x {len(cfg['seed_list'])} seeds = {len(grid)} runs "
-          f"({len(done)} already finished), {cfg['epochs']} epochs each", file=stream)
+    grid = [(a, s, seed) for seed in cfg.seed_list for a, s in specs]
+    done = {(a, seed): rec for a, s, seed in grid
+            if cfg.resume and (rec := load_run(run_path(out, s, seed)))}
+    board = Board(cfg, [display_name(a) for a, _ in specs], stream)
+    for rec in done.values():  # a resumed grid's finished runs: their event files if missing
+        board.run(rec, only_if_missing=True)
+    print(f"grid: {len(specs)} activations x {len(cfg.seed_list)} seeds = {len(grid)} runs "
+          f"({len(done)} already finished), {cfg.epochs} epochs each", file=stream)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(grid), initial=len(done), file=stream, unit="run", leave=False,
                dynamic_ncols=True,
-               disable=cfg.get("quiet") or not getattr(stream, "isatty", lambda: False)())
+               disable=cfg.quiet or not getattr(stream, "isatty", lambda: False)())
     w = len(str(len(grid)))
     t_start = time.perf_counter()
     ran, skipped = [], sorted(done, key=str)
     pending = [(a, s, seed) for a, s, seed in grid if (a, seed) not in done]
     from .engine import local_runs, ray_runs
 
-    if cfg.get("engine") == "ray":
-        finished = ray_runs(cfg, pending, data, stream)
+    if cfg.engine == "ray":
+        finished = ray_runs(cfg, plan, pending, data, stream)
         bar.set_postfix_str(f"{len(pending)} runs as Ray tasks")
     else:
         # (train_one as this module sees it: tests interrupt a grid by replacing it)
-        finished = local_runs(cfg, pending, data, placement, train_one)
+        finished = local_runs(cfg, plan, pending, data, placement, train_one)
     try:
         for a, seed, rec in finished:
             ran.append((a, seed))
             bar.update()
             board.run(rec)
             m = rec["metrics"]
-            key = "test_rmse" if cfg.get("task") == "regression" else "test_accuracy"
+            key = "test_rmse" if cfg.task == "regression" else "test_accuracy"
             elapsed = time.perf_counter() - t_start  # (a disabled tqdm bar keeps no clock)
             left = (len(grid) - len(done) - len(ran)) * elapsed / max(1, len(ran))
             bar.write(f"[{len(done) + len(ran):{w}d}/{len(grid)}] {a} seed {seed}  "
@@ -231,39 +200,39 @@ def run_grid(cfg: dict, data: dict | None = None, placement=None, stream=None) -
     rows = finalize(cfg, stream=stream)
     if board.dir:
         print(f"TensorBoard: tensorboard --logdir {board.dir}", file=stream)
-    return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out)}
+    return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out), "plan": plan}
 
 
-def preflight(cfg: dict, data: dict, stream) -> list | None:
+def preflight(cfg: Config, data: dict, stream) -> list | None:
     """Before any training: the user's model must fit the data (one clear sentence if not);
     prints the activation sites a --model-file / --model-fn model has. Returns them."""
     from .models import load_model_fn, parse_activation
     from .train import keras_acts_load
     from .userdata import check_model_fits
 
-    if not (cfg.get("model_file") or cfg.get("model_fn")):
-        if cfg.get("dry_run"):
-            print(f"dry run: built-in model {cfg['model']} ({cfg['model_options']}); data "
+    if not (cfg.model_file or cfg.model_fn):
+        if cfg.dry_run:
+            print(f"dry run: built-in model {cfg.model} ({dict(cfg.model_options)}); data "
                   f"{data['x_train'].shape[1:]} x {len(data['x_train'])} checked", file=stream)
         return None
     import keras_acts
 
-    if cfg.get("model_file"):
-        where = f"--model-file {cfg['model_file']}"
+    if cfg.model_file:
+        where = f"--model-file {cfg.model_file}"
         try:
-            model = keras_acts_load(cfg["model_file"])
+            model = keras_acts_load(cfg.model_file)
         except (OSError, ValueError, TypeError) as e:
             raise GridError(f"{where}: cannot load it ({type(e).__name__}: {e})") from None
     else:
-        where = f"--model-fn {cfg['model_fn']}"
+        where = f"--model-fn {cfg.model_fn}"
         try:
-            fn = load_model_fn(cfg["model_fn"])
+            fn = load_model_fn(cfg.model_fn)
         except ValueError as e:
             raise GridError(str(e)) from None
         from .train import model_fn_activation
 
-        model = fn(activation=model_fn_activation(parse_activation(cfg["activations"][0])))
-    check_model_fits(model, data, cfg.get("task", "classification"), where)
+        model = fn(activation=model_fn_activation(parse_activation(cfg.activations[0])))
+    check_model_fits(model, data, cfg.task, where)
     try:
         sites = keras_acts.activation_sites(model)
     except TypeError:

@@ -15,7 +15,7 @@ from .specs import parse_value, split_activation_list
 
 __all__ = ["Config", "CLASSIC12", "QUICK", "PRESETS", "RECIPES", "AIRBENCH", "VARIANTS",
            "DATASET_RECIPES", "DEFAULTS", "MODEL_DEFAULTS", "MODEL_KINDS", "build_parser",
-           "resolve_config"]
+           "recipe", "resolve_config"]
 
 #: The classic dozen. ``binary_step`` is replaced by ``binary_step_ste`` (same forward pass,
 #: straight-through gradient): the plain step has zero gradient, so nothing before the output
@@ -55,8 +55,8 @@ PRESETS = {
 #: Per-model training recipe, then per (dataset, model) overrides. One model code path
 #: (recipes.models.build_model); only options differ.
 RECIPES = {
-    "mlp": dict(model_options=dict(depth=2, width=256, dropout=0.0), lr=1e-3, batch_size=128),
-    "snn": dict(model_options=dict(depth=4, width=256, dropout=0.05), lr=5e-4, batch_size=128),
+    "mlp": {},  # MODEL_DEFAULTS and Config's defaults (Adam 1e-3, cosine, batch 128)
+    "snn": dict(lr=5e-4),
     # MNIST / Fashion-MNIST: three BatchNorm conv stages + random shifts; bfloat16 where the
     # CPU has it natively (AVX512_BF16 EPYC, synthetic batches: 14.5 s per 60k-image epoch vs
     # 24.2 s in float32, the gain needs steps_per_execution 16 as the TF default). Measured (relu,
@@ -64,13 +64,12 @@ RECIPES = {
     # after 5 (the classic Keras convnet, filters (32, 64) without BatchNorm: ~99.1 %).
     "cnn": dict(model_options=dict(filters=(32, 64, 128), convs_per_stage=1, batchnorm=True,
                                    dense=128, dropout=0.1, dense_dropout=0.3),
-                lr=1e-3, batch_size=128, augment="shift", mixed_precision="auto"),
-    "resnet": dict(model_options=dict(blocks=3, base_filters=16), lr=2e-3, batch_size=128,
-                   augment="flip_shift"),
-    # the user's own model (--model-file / --model-fn): Adam 1e-3, cosine, batch 128 unless
-    # the saved model's compile settings or the command line say otherwise
-    "file": dict(model_options={}, lr=1e-3, batch_size=128),
-    "fn": dict(model_options={}, lr=1e-3, batch_size=128),
+                augment="shift", mixed_precision="auto"),
+    "resnet": dict(lr=2e-3, augment="flip_shift"),
+    # the user's own model (--model-file / --model-fn): Config's defaults (Adam 1e-3, cosine,
+    # batch 128) unless the saved model's compile settings or the command line say otherwise
+    "file": {},
+    "fn": {},
 }
 #: airbench-style CIFAR-10 recipe (Keller Jordan, github.com/KellerJordan/cifar10-airbench,
 #: lib_airbench93.py: 93.0 % in 11 epochs, widths 64/128/128, ~54 M multiply-adds per
@@ -107,101 +106,87 @@ VARIANTS = {"93": dict(model_options=dict(filters=(64, 192, 192))),
             "94": dict(model_options=dict(filters=(64, 256, 256)), epochs=10),
             "small": dict(model_options=dict(filters=(32, 64, 64)), epochs=10)}
 DATASET_RECIPES = {("cifar10", "cnn"): AIRBENCH}
-DEFAULTS = dict(preset="standard", baseline=None, dataset="mnist", model="mlp", seeds=3, epochs=10,
-                data=None, task="classification", model_file=None, model_fn=None,
-                test_split=0.2, dry_run=False,
-                optimizer="adam", schedule="cosine", weight_decay=0.0, label_smoothing=0.0,
-                momentum=0.9, bias_lr_scale=1.0, whiten_bias_epochs=None, ema=None, ema_every=5,
-                variant=None,
-                tta=None, preprocess="standardize",
-                val_split=0.0, train_subset=None, test_subset=None, device="auto", cpu_devices=1,
-                engine="local", ray_address=None, cpus_per_run=1.0, gpus_per_run=0.0,
-                max_retries=3, coordinator=None, num_processes=1, process_id=0,
-                mixed_precision="off", jit_compile="auto", augment=None, diagnostics=True,
-                save_models=True, models_dir=None, tensorboard="auto", kernel_initializer=None,
-                feed="auto", steps_per_execution="auto")
-
-
 @dataclasses.dataclass(frozen=True)
 class Config(Mapping):
     """One grid's settings, resolved and validated once by ``resolve_config``; read-only.
 
-    Read as attributes (``cfg.epochs``) or as a mapping (``cfg["epochs"]``, ``cfg.get``,
-    ``dict(cfg)``: what the run records and ``config.json`` store). Change a copy with
-    ``cfg.replace(epochs=5)``. Run state (the data, the dtype policy chosen, timings) lives
-    in the run records, never here.
+    Each field's default is *the* default of that setting (``DEFAULTS`` is read from them);
+    the recipe tables above override some per model and dataset. Read as attributes
+    (``cfg.epochs``); ``dict(cfg)`` (a read-only mapping) is what ``config.json`` and the run
+    records store. Change a copy with ``cfg.replace(epochs=5)``. How the runs train on this
+    machine (dtype policy, XLA, feed, ...) is the run plan (``recipes.plan``), never here.
     """
 
     # what to compare
-    preset: str
-    activations: tuple
-    seeds: int
-    seed_list: tuple
-    baseline: str | None
+    preset: str = "standard"
+    activations: tuple = CLASSIC12
+    seeds: int = 3
+    seed_list: tuple = (0, 1, 2)            # resolved: seeds from --seed-offset
+    baseline: str | None = None
     # data
-    dataset: str
-    data: str | None
-    task: str
-    image_size: tuple
-    test_split: float
-    preprocess: str
-    val_split: float
-    train_subset: int | None
-    test_subset: int | None
-    data_dir: str | None
-    cache_dir: str | None
+    dataset: str = "mnist"
+    data: str | None = None
+    task: str = "classification"
+    image_size: tuple = (64, 64)
+    test_split: float = 0.2
+    preprocess: str = "standardize"        # --data: "none" unless given
+    val_split: float = 0.0
+    train_subset: int | None = None
+    test_subset: int | None = None
+    data_dir: str | None = None
+    cache_dir: str | None = None
     # model
-    model: str
-    model_options: Mapping
-    model_file: str | None
-    model_fn: str | None
-    model_name: str | None
-    compile_from_file: bool
-    kernel_initializer: str | None
-    variant: str | None
+    model: str = "mlp"
+    model_options: Mapping = dataclasses.field(default_factory=dict)  # resolved per model
+    model_file: str | None = None
+    model_fn: str | None = None
+    model_name: str | None = None          # resolved: the user model's file or function name
+    compile_from_file: bool = False        # resolved: --model-file's own optimizer is used
+    kernel_initializer: str | None = None
+    variant: str | None = None
     # training
-    epochs: int
-    batch_size: int
-    optimizer: str
-    lr: float
-    schedule: str
-    weight_decay: float
-    momentum: float
-    bias_lr_scale: float
-    whiten_bias_epochs: int | None
-    ema: float | None
-    ema_every: int
-    label_smoothing: float
-    augment: str | None
-    tta: str | None
-    # runtime
-    backend: str
-    device: str
-    cpu_devices: int
-    mixed_precision: str
-    jit_compile: str
-    feed: str
-    steps_per_execution: object
-    diagnostics: bool
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    schedule: str = "cosine"
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    bias_lr_scale: float = 1.0
+    whiten_bias_epochs: int | None = None
+    ema: float | None = None
+    ema_every: int = 5
+    label_smoothing: float = 0.0
+    augment: str | None = None
+    tta: str | None = None
+    # runtime (recipes.plan turns these into the run plan)
+    backend: str = "tensorflow"            # resolved: keras.backend.backend()
+    device: str = "auto"
+    cpu_devices: int = 1
+    mixed_precision: str = "off"
+    jit_compile: str = "auto"
+    feed: str = "auto"
+    steps_per_execution: object = "auto"
+    diagnostics: bool = True
     # where the grid's runs execute (recipes.engine)
-    engine: str
-    ray_address: str | None
-    cpus_per_run: float
-    gpus_per_run: float
-    max_retries: int
+    engine: str = "local"
+    ray_address: str | None = None
+    cpus_per_run: float = 1.0
+    gpus_per_run: float = 0.0
+    max_retries: int = 3
     # several processes (hosts) training one model: JAX keras.distribution.initialize
-    coordinator: str | None
-    num_processes: int
-    process_id: int
+    coordinator: str | None = None
+    num_processes: int = 1
+    process_id: int = 0
     # output and grid control
-    out: str
-    models_dir: str
-    tensorboard: str | None
-    save_models: bool
-    dry_run: bool
-    resume: bool
-    overwrite: bool
-    verbose: bool
+    out: str = "runs"                      # resolved: runs/<dataset>-<model>
+    models_dir: str | None = None          # resolved: <out>/saved_models
+    tensorboard: str | None = None         # resolved: the event files' folder, or None
+    save_models: bool = True
+    dry_run: bool = False
+    resume: bool = False
+    overwrite: bool = False
+    verbose: bool = False
     quiet: bool = False
 
     def __post_init__(self):
@@ -217,15 +202,18 @@ class Config(Mapping):
 
     @classmethod
     def from_mapping(cls, values: Mapping) -> "Config":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - names
+        """A Config from a mapping of its fields (``dict(cfg)``, a Ray task's copy, a test's
+        settings); missing fields take their defaults, unknown ones raise."""
+        unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
             raise TypeError(f"Config has no setting(s) {sorted(unknown)}")
-        optional = {"model_name": None, "data_dir": None, "cache_dir": None, "tensorboard": None}
-        return cls(**{**optional, **values})
+        return cls(**values)
 
     def replace(self, **changes) -> "Config":
         return dataclasses.replace(self, **changes)
+
+    def __reduce__(self):  # pickles (Ray tasks) though model_options is a read-only view
+        return Config.from_mapping, ({**self, "model_options": dict(self.model_options)},)
 
     def __getitem__(self, key):
         if key not in self.__dataclass_fields__:
@@ -237,6 +225,11 @@ class Config(Mapping):
 
     def __len__(self):
         return len(self.__dataclass_fields__)
+
+
+#: Every setting's default, read from ``Config``'s fields (their one statement).
+DEFAULTS = {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())
+            for f in dataclasses.fields(Config)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -462,38 +455,44 @@ def _tensorboard_dir(setting, out) -> str | None:
     return os.path.join(out, "tensorboard") if setting == "on" else setting
 
 
+def recipe(dataset: str, model: str, variant: str | None = None) -> dict:
+    """The settings ``(dataset, model[, variant])`` trains with before any preset or option:
+    Config's defaults < ``RECIPES[model]`` < ``DATASET_RECIPES`` < ``VARIANTS`` (each layer's
+    ``model_options`` over ``MODEL_DEFAULTS``). A plain dict, as the benchmarks read it."""
+    layers = [RECIPES[model], DATASET_RECIPES.get((dataset, model), {}),
+              VARIANTS[variant] if variant else {}]
+    cfg = dict(DEFAULTS, dataset=dataset, model=model, variant=variant)
+    cfg["model_options"] = dict(MODEL_DEFAULTS.get(model, {}))
+    for layer in layers:
+        cfg["model_options"].update(layer.get("model_options", {}))
+        cfg.update({k: v for k, v in layer.items() if k != "model_options"})
+    return cfg
+
+
 def resolve_config(args) -> Config:
     """Merge: built-in defaults < model recipe < (dataset, model) recipe < preset < CLI."""
     given = {k: v for k, v in vars(args).items() if v is not None}
-    preset_name = given.get("preset") or DEFAULTS["preset"]
+    preset_name = given.get("preset") or Config.preset
     preset = PRESETS[preset_name]
     if given.get("model_file") and given.get("model_fn"):
         raise SystemExit("give --model-file or --model-fn, not both")
     user_model = "file" if given.get("model_file") else "fn" if given.get("model_fn") else None
     if user_model and given.get("model"):
         raise SystemExit(f"--model {given['model']} and --model-{user_model}: choose one model")
-    dataset = given.get("dataset") or preset.get("dataset") or DEFAULTS["dataset"]
+    dataset = given.get("dataset") or preset.get("dataset") or Config.dataset
     if given.get("data"):
         if given.get("dataset"):
             raise SystemExit("--data replaces --dataset: give one of them")
         spec = given["data"]
         dataset = spec[5:] if spec.startswith("tfds:") else (
             os.path.splitext(os.path.basename(os.path.normpath(spec)))[0] or "data")
-    model = user_model or given.get("model") or preset.get("model") or DEFAULTS["model"]
-    cfg = dict(DEFAULTS)
-    cfg.update(RECIPES[model])
-    rec = DATASET_RECIPES.get((dataset, model), {})
-    cfg["model_options"] = {**MODEL_DEFAULTS.get(model, {}), **RECIPES[model]["model_options"],
-                            **rec.get("model_options", {})}
-    cfg.update({k: v for k, v in rec.items() if k != "model_options"})
+    model = user_model or given.get("model") or preset.get("model") or Config.model
     variant = (given.get("variant") or preset.get("variant")
                or ("93" if (dataset, model) == ("cifar10", "cnn") else None))
     if variant and (dataset, model) != ("cifar10", "cnn"):
         raise SystemExit("--variant applies to --dataset cifar10 --model cnn only")
-    if variant:
-        cfg["model_options"].update(VARIANTS[variant].get("model_options", {}))
-        cfg.update({k: v for k, v in VARIANTS[variant].items() if k != "model_options"})
-        cfg["variant"] = variant
+    cfg = recipe(dataset, model, variant)
+    rec = DATASET_RECIPES.get((dataset, model), {})
     # an explicit --preset wins over the recipes; the implicit default one only fills in
     # what the (dataset, model) recipe and variant leave open (CIFAR-10 keeps its 11 epochs)
     fixed = set() if given.get("preset") else set(rec) | set(VARIANTS.get(variant) or {})
@@ -505,7 +504,7 @@ def resolve_config(args) -> Config:
               "val_split", "device", "cpu_devices", "engine", "ray_address",
               "cpus_per_run", "gpus_per_run", "max_retries", "coordinator", "num_processes",
               "process_id", "mixed_precision", "jit_compile", "data_dir", "cache_dir",
-              "out", "models_dir", "tensorboard", "save_models", "diagnostics", "feed", "steps_per_execution",
+              "models_dir", "save_models", "diagnostics", "feed", "steps_per_execution",
               "baseline", "data", "task", "model_file", "model_fn", "test_split", "dry_run"):
         if k in given:
             cfg[k] = given[k]
@@ -516,9 +515,10 @@ def resolve_config(args) -> Config:
     if cfg["task"] == "regression" and not user_model:
         raise SystemExit("--task regression needs your model (--model-file or --model-fn): "
                          "the built-in models are classifiers")
-    if cfg["task"] == "regression" and (cfg["label_smoothing"] or cfg.get("tta")):
+    if cfg["task"] == "regression" and (cfg["label_smoothing"] or cfg["tta"]):
         raise SystemExit("--label-smoothing and --tta are for classification")
-    cfg["image_size"] = _image_size(given.get("image_size", "64,64"))
+    if "image_size" in given:
+        cfg["image_size"] = _image_size(given["image_size"])
     if not 0.0 < cfg["test_split"] < 1.0:
         raise SystemExit("--test-split must be in (0, 1)")
     for opt in given.get("model_option", []):
@@ -528,15 +528,15 @@ def resolve_config(args) -> Config:
                              f"known: {', '.join(sorted(MODEL_DEFAULTS.get(model, {}))) or 'none'}")
         cfg["model_options"][k] = v
     for k in ("augment", "tta"):
-        if cfg.get(k) == "none":
+        if cfg[k] == "none":
             cfg[k] = None
     if not 0.0 <= cfg["label_smoothing"] < 1.0:
         raise SystemExit("--label-smoothing must be in [0, 1)")
     if not 0.0 <= cfg["momentum"] < 1.0:
         raise SystemExit("--momentum must be in [0, 1)")
-    if cfg.get("ema") == 0:
+    if cfg["ema"] == 0:
         cfg["ema"] = None
-    if cfg.get("ema") is not None and not 0.0 < cfg["ema"] < 1.0:
+    if cfg["ema"] is not None and not 0.0 < cfg["ema"] < 1.0:
         raise SystemExit("--ema must be in (0, 1) (or 0 for off)")
     if cfg["ema_every"] < 1 or cfg["bias_lr_scale"] <= 0:
         raise SystemExit("--ema-every must be >= 1 and --bias-lr-scale > 0")
@@ -561,21 +561,20 @@ def resolve_config(args) -> Config:
     if not 0.0 <= cfg["val_split"] < 1.0:
         raise SystemExit("--val-split must be in [0, 1)")
     cfg["seed_list"] = list(range(args.seed_offset, args.seed_offset + cfg["seeds"]))
+    stem = model
     if user_model:
         src = cfg["model_file"] or cfg["model_fn"]
-        stem = os.path.splitext(os.path.basename(src.replace(":", "-")))[0]
-        cfg["out"] = cfg.get("out") or os.path.join("runs", f"{dataset}-{stem}")
-        cfg["model_name"] = stem
-    cfg["out"] = cfg.get("out") or os.path.join("runs", f"{dataset}-{model}")
+        stem = cfg["model_name"] = os.path.splitext(os.path.basename(src.replace(":", "-")))[0]
+    cfg["out"] = given.get("out") or os.path.join("runs", f"{dataset}-{stem}")
     if cfg["process_id"]:  # not the chief: an identical copy beside it, no write races
         cfg["out"] = os.path.join(cfg["out"], f"process-{cfg['process_id']}")
         cfg["models_dir"] = os.path.join(cfg["out"], "saved_models")
-    cfg["models_dir"] = cfg.get("models_dir") or os.path.join(cfg["out"], "saved_models")
-    cfg["tensorboard"] = _tensorboard_dir(cfg["tensorboard"], cfg["out"])
+    cfg["models_dir"] = cfg["models_dir"] or os.path.join(cfg["out"], "saved_models")
+    cfg["tensorboard"] = _tensorboard_dir(given.get("tensorboard", "auto"), cfg["out"])
     _check_writable(cfg["out"], "--out")
     if cfg["tensorboard"]:
         _check_writable(cfg["tensorboard"], "--tensorboard")
-    if cfg.get("save_models") and cfg.get("models_dir"):
+    if cfg["save_models"]:
         _check_writable(cfg["models_dir"], "--models-dir")
     cfg["resume"], cfg["overwrite"], cfg["verbose"] = args.resume, args.overwrite, args.verbose
     cfg["quiet"] = args.quiet

@@ -21,36 +21,30 @@ from .runs import GridError, load_run, run_path, write_json
 __all__ = ["local_runs", "ray_runs"]
 
 
-def local_runs(cfg, pending, data, placement, train=None):
+def local_runs(cfg, plan, pending, data, placement, train=None):
     """Train ``pending`` ``[(activation, slug, seed), ...]`` one after another with ``train``
-    (default ``recipes.train.train_one``)."""
+    (default ``recipes.train.train_one``) as the run plan ``plan`` says."""
     if train is None:
         from .train import train_one as train
 
     for act, slug, seed in pending:
-        rec = train(cfg, act, seed, data, placement)
-        write_json(run_path(cfg["out"], slug, seed), rec)
+        rec = train(cfg, act, seed, data, placement, plan)
+        write_json(run_path(cfg.out, slug, seed), rec)
         yield act, seed, rec
 
 
-def _portable(cfg) -> dict:
-    """The config as plain Python values (picklable; a Config's model_options is read-only)."""
-    return {**cfg, "model_options": dict(cfg["model_options"])}
-
-
-def _ray_run(cfg_items: dict, act: str, slug: str, seed: int, data) -> dict:
+def _ray_run(cfg, plan, act: str, slug: str, seed: int, data) -> dict:
     """One run inside a Ray worker (module level: workers import it by name)."""
-    from .config import Config
     from .devices import setup
-    from .train import setup_runtime, train_one
+    from .plan import enable_determinism
+    from .train import train_one
 
-    cfg = Config.from_mapping(cfg_items)
     path = run_path(cfg.out, slug, seed)
     done = load_run(path)
     if done:   # an earlier attempt finished and wrote it before its worker died
         return done
-    setup_runtime(cfg)
-    rec = train_one(cfg, act, seed, data, setup(cfg.device))
+    enable_determinism(plan)
+    rec = train_one(cfg, act, seed, data, setup(cfg.device), plan)
     rec["engine"] = "ray"
     write_json(path, rec)
     return rec
@@ -65,8 +59,10 @@ def _import_ray():
     return ray
 
 
-def ray_runs(cfg, pending, data, stream=None):
-    """Run ``pending`` as Ray tasks; yield ``(activation, seed, record)`` as they finish."""
+def ray_runs(cfg, plan, pending, data, stream=None):
+    """Run ``pending`` as Ray tasks, each as the run plan ``plan`` says; yield ``(activation,
+    seed, record)`` as they finish. The Config and the plan go to the workers as they are
+    (both are frozen dataclasses that pickle)."""
     import os
 
     import keras
@@ -82,18 +78,17 @@ def ray_runs(cfg, pending, data, stream=None):
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH"))
                                             if p)
-        ray.init(address=cfg.get("ray_address"), runtime_env={"env_vars": env},
-                 include_dashboard=False, log_to_driver=bool(cfg.get("verbose")),
+        ray.init(address=cfg.ray_address, runtime_env={"env_vars": env},
+                 include_dashboard=False, log_to_driver=cfg.verbose,
                  logging_level="ERROR")
     task = ray.remote(_ray_run)
     try:
         data_ref = ray.put(data)
-        items = _portable(cfg)
         refs = {}
         for act, slug, seed in pending:
-            ref = task.options(name=f"{slug} seed {seed}", num_cpus=cfg["cpus_per_run"],
-                               num_gpus=cfg["gpus_per_run"], max_retries=cfg["max_retries"],
-                               retry_exceptions=False).remote(items, act, slug, seed, data_ref)
+            ref = task.options(name=f"{slug} seed {seed}", num_cpus=cfg.cpus_per_run,
+                               num_gpus=cfg.gpus_per_run, max_retries=cfg.max_retries,
+                               retry_exceptions=False).remote(cfg, plan, act, slug, seed, data_ref)
             refs[ref] = (act, seed)
         failed = []
         while refs:

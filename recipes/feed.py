@@ -15,7 +15,8 @@ The same pipelines with autotuning off never stall, so on TensorFlow the recipes
     a ``keras.utils.PyDataset``'s batches in order, calling its ``on_epoch_end`` between
     passes: epoch k trains on the PyDataset's epoch k.
 
-Both prefetch a fixed two batches. ``feed_for(cfg)`` says which feed a run uses.
+Both prefetch a fixed two batches. Which feed a run uses is the run plan's choice
+(``recipes.plan.feed``).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["as_tf_dataset", "as_tf_feed", "feed_for", "PREFETCH"]
+__all__ = ["as_tf_dataset", "as_tf_feed", "PREFETCH"]
 
 PREFETCH = 2  # batches prepared ahead of the training step (fixed: autotuning is off)
 
@@ -84,23 +85,3 @@ def as_tf_feed(py_dataset):
             yield py_dataset[i]
 
     return _steady(tf.data.Dataset.from_generator(batches, output_signature=spec), len(py_dataset))
-
-
-def feed_for(cfg, placement=None):
-    """``"tfdata"`` when a run feeds ``Model.fit`` through the pipelines above, else
-    ``"keras"`` (the arrays or PyDataset go to Keras as they are). A TPU placement always
-    gets them (fixed-shape batches). ``cfg["feed"]``: ``auto`` (default) = tf.data on
-    TensorFlow on one device (over several replicas Keras's own distributed input handling
-    splits the batches: a MirroredStrategy run fed these pipelines no longer matched its
-    one-device run to 1e-5; several processes are JAX only), ``numpy`` = always Keras's own,
-    ``tfdata`` = these pipelines (TensorFlow only)."""
-    import keras
-
-    feed = cfg.get("feed") or "auto"
-    on_tf = keras.backend.backend() == "tensorflow"
-    if feed == "tfdata" and not on_tf:
-        raise ValueError(f"--feed tfdata needs the TensorFlow backend, not {keras.backend.backend()}")
-    if placement is not None and placement.plan.strategy == "tpu":
-        return "tfdata"
-    single = placement is None or placement.replicas == 1
-    return "tfdata" if on_tf and (feed == "tfdata" or (feed == "auto" and single)) else "keras"

@@ -8,22 +8,21 @@ import numpy as np
 
 __all__ = ["prepare_data", "prepare_arrays"]
 
-def prepare_data(cfg: dict):
+def prepare_data(cfg):
+    """The arrays for the grid ``cfg`` (a ``recipes.config.Config``)."""
     from . import data
 
-    if cfg.get("data"):
+    if cfg.data:
         from .userdata import load_user_data
 
-        d = load_user_data(cfg["data"], cfg.get("task", "classification"),
-                           image_size=cfg.get("image_size", (64, 64)),
-                           test_split=cfg.get("test_split", 0.2))
-        return _scale_user(d, cfg.get("preprocess", "none"))
+        d = load_user_data(cfg.data, cfg.task, image_size=cfg.image_size,
+                           test_split=cfg.test_split)
+        return _scale_user(d, cfg.preprocess)
     t0 = time.perf_counter()
-    ds = data.load(cfg["dataset"], cfg.get("data_dir"), cache_dir=cfg.get("cache_dir"),
-                   verbose=cfg.get("verbose", False))
+    ds = data.load(cfg.dataset, cfg.data_dir, cache_dir=cfg.cache_dir, verbose=cfg.verbose)
     source = ds.source
-    if cfg.get("train_subset") or cfg.get("test_subset"):
-        ds = data.subset(ds, cfg.get("train_subset"), cfg.get("test_subset"), seed=0)
+    if cfg.train_subset or cfg.test_subset:
+        ds = data.subset(ds, cfg.train_subset, cfg.test_subset, seed=0)
     return prepare_arrays(cfg, ds, source, time.perf_counter() - t0)
 
 
@@ -34,20 +33,20 @@ def prepare_arrays(cfg, ds, source=None, seconds=0.0):
 
     x_tr, y_tr = ds.x_train, ds.y_train
     x_val = y_val = None
-    if cfg.get("val_split"):
+    if cfg.val_split:
         rng = np.random.default_rng(0)
         idx = rng.permutation(len(y_tr))
-        n_val = max(1, int(round(cfg["val_split"] * len(y_tr))))
+        n_val = max(1, int(round(cfg.val_split * len(y_tr))))
         vi, ti = np.sort(idx[:n_val]), np.sort(idx[n_val:])
         x_val, y_val, x_tr, y_tr = x_tr[vi], y_tr[vi], x_tr[ti], y_tr[ti]
     mean = std = None
-    if cfg["preprocess"] == "standardize":
+    if cfg.preprocess == "standardize":
         unit = x_tr.reshape(-1, x_tr.shape[-1]).astype(np.float64) / 255.0
         mean, std = unit.mean(0).astype(np.float32), unit.std(0).astype(np.float32)
-    if cfg["preprocess"] == "none":
+    if cfg.preprocess == "none":
         prep = lambda x: np.asarray(x, np.float32)  # noqa: E731
     else:
-        prep = lambda x: data.preprocess(x, cfg["preprocess"], mean, std)  # noqa: E731
+        prep = lambda x: data.preprocess(x, cfg.preprocess, mean, std)  # noqa: E731
     out = dict(x_train=prep(x_tr), y_train=y_tr.astype(np.int32), x_test=prep(ds.x_test),
                y_test=ds.y_test.astype(np.int32), num_classes=int(ds.num_classes),
                input_shape=tuple(ds.x_train.shape[1:]), source=source, load_seconds=seconds)

@@ -36,17 +36,17 @@ RESULT_COLUMNS = [
 ]
 
 
-def aggregate(cfg: dict) -> list[dict]:
+def aggregate(cfg) -> list[dict]:
     """One row per activation from the finished runs of the grid in ``cfg``."""
     from .models import display_name, slug
 
-    out = Path(cfg["out"])
+    out = Path(cfg.out)
     rows = []
-    primary, _ = PRIMARY[cfg.get("task", "classification")]
+    primary, _ = PRIMARY[cfg.task]
     per_seed = {primary: {}, "test_loss": {}}
-    for a in cfg["activations"]:
+    for a in cfg.activations:
         name = display_name(a)
-        recs = [r for seed in cfg["seed_list"] if (r := load_run(run_path(out, slug(name), seed)))]
+        recs = [r for seed in cfg.seed_list if (r := load_run(run_path(out, slug(name), seed)))]
         if not recs:
             continue
         ms = [r["metrics"] for r in recs]
@@ -55,7 +55,7 @@ def aggregate(cfg: dict) -> list[dict]:
             return [m.get(k) for m in ms if m.get(k) is not None]
 
         row = {"activation": name}
-        for k in METRICS[cfg.get("task", "classification")]:
+        for k in METRICS[cfg.task]:
             row[f"{k}_mean"], row[f"{k}_ci95"] = mean_ci95(col(k))
         acc = np.asarray(col(primary), np.float64)
         row[f"{primary}_std"] = float(acc.std(ddof=1)) if acc.size > 1 else math.nan
@@ -73,24 +73,24 @@ def aggregate(cfg: dict) -> list[dict]:
                                       and math.isfinite(r["metrics"][metric])}
         rows.append(row)
     _add_verdicts(rows, per_seed, baseline_of(cfg, [r["activation"] for r in rows]),
-                  cfg.get("task", "classification"))
-    sign = -1.0 if PRIMARY[cfg.get("task", "classification")][1] else 1.0
+                  cfg.task)
+    sign = -1.0 if PRIMARY[cfg.task][1] else 1.0
     rows.sort(key=lambda r: sign * r[f"{primary}_mean"] if math.isfinite(r[f"{primary}_mean"])
               else math.inf)
     return rows
 
 
-def baseline_of(cfg: dict, names: list[str]) -> str | None:
+def baseline_of(cfg, names: list[str]) -> str | None:
     """``--baseline`` (its display name), else relu when in the grid, else the first."""
     from .models import display_name
 
     if not names:
         return None
-    want = cfg.get("baseline")
+    want = cfg.baseline
     if want:
         want = display_name(want)
         if want not in names:
-            raise GridError(f"--baseline {cfg['baseline']!r} has no finished runs in this grid "
+            raise GridError(f"--baseline {cfg.baseline!r} has no finished runs in this grid "
                             f"({', '.join(names)})")
         return want
     return "relu" if "relu" in names else names[0]
@@ -129,10 +129,10 @@ def _csv_value(v):
     return v
 
 
-def finalize(cfg: dict, stream=None) -> list[dict]:
+def finalize(cfg, stream=None) -> list[dict]:
     """Write results.csv/json/md, learning curves and (if available) report.md; print the table."""
     stream = stream or sys.stdout
-    out = Path(cfg["out"])
+    out = Path(cfg.out)
     rows = aggregate(cfg)
     if not rows:
         return rows
@@ -143,7 +143,7 @@ def finalize(cfg: dict, stream=None) -> list[dict]:
     for r in rows:
         w.writerow({k: _csv_value(r.get(k)) for k in with_cols})
     write_atomic(out / "results.csv", buf.getvalue())
-    meta = {k: cfg.get(k) for k in ("dataset", "model", "model_options", "epochs", "batch_size",
+    meta = {k: cfg[k] for k in ("dataset", "model", "model_options", "epochs", "batch_size",
                                    "lr", "optimizer", "schedule", "preset", "backend",
                                    "train_subset", "test_subset", "val_split", "variant")}
     write_json(out / "results.json", {
@@ -152,14 +152,14 @@ def finalize(cfg: dict, stream=None) -> list[dict]:
         "paired": "delta_* = activation minus baseline, paired by seed; p_value: two-sided "
                   "paired t-test; p_value_holm: Holm over the grid's non-baseline activations; "
                   "verdict at alpha 0.05; seeds_needed: 80 % power at the observed difference"})
-    opts = ", ".join(f"{k}={v}" for k, v in cfg["model_options"].items())
+    opts = ", ".join(f"{k}={v}" for k, v in cfg.model_options.items())
     seen = _read_config(out)
     sizes = (f"{seen['n_train']} training / {seen['n_test']} test images, "
              if seen.get("n_train") else "")
-    title = (f"# {cfg['dataset']} / {cfg['model']}: activation comparison\n\n"
-             f"Model `{cfg['model']}` ({opts}); {sizes}"
-             f"{cfg['epochs']} epochs, batch {cfg['batch_size']}, {cfg['optimizer']} lr {cfg['lr']} "
-             f"({cfg['schedule']}), backend {cfg['backend']}; mean ± 95 % CI (t-distribution) over "
+    title = (f"# {cfg.dataset} / {cfg.model}: activation comparison\n\n"
+             f"Model `{cfg.model}` ({opts}); {sizes}"
+             f"{cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} lr {cfg.lr} "
+             f"({cfg.schedule}), backend {cfg.backend}; mean ± 95 % CI (t-distribution) over "
              "seeds (no CI with one seed). Sorted by test accuracy.\n\n")
     names = {r["activation"].split(":")[0] for r in rows}
     notes = "\n"

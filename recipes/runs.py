@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GridError", "RESULT_KEYS", "atomic_path", "write_atomic", "write_json", "run_path", "model_path",
-           "load_run", "config_key"]
+__all__ = ["GridError", "RESULT_KEYS", "atomic_path", "write_atomic", "write_json", "run_path",
+           "model_path", "load_run", "config_key", "json_default"]
 
 #: config keys whose change makes finished runs incomparable (checked on --resume)
 RESULT_KEYS = ("dataset", "data", "task", "model_file", "model_fn", "image_size", "model", "model_options", "epochs", "batch_size", "lr", "optimizer",
@@ -32,7 +32,9 @@ class GridError(RuntimeError):
     """The output directory is not usable as asked (finished runs, other config)."""
 
 
-def _json_default(o):
+def json_default(o):
+    """``json.dumps``'s ``default``: NumPy scalars and arrays, tuples, sets, mappings (a
+    Config), paths; anything else as its repr."""
     if isinstance(o, (np.integer,)):
         return int(o)
     if isinstance(o, (np.floating,)):
@@ -85,7 +87,7 @@ def write_atomic(path: Path, text: str):
 
 
 def write_json(path: Path, obj):
-    write_atomic(path, json.dumps(_nan_to_none(obj), indent=1, default=_json_default,
+    write_atomic(path, json.dumps(_nan_to_none(obj), indent=1, default=json_default,
                                   allow_nan=False) + "\n")
 
 
@@ -93,8 +95,9 @@ def run_path(out: Path, act_slug: str, seed: int) -> Path:
     return Path(out) / "runs" / f"{act_slug}-seed{seed}.json"
 
 
-def model_path(config: dict, act_slug: str, seed: int) -> Path:
-    return (Path(config["models_dir"]) / f"{config['dataset']}-{config.get('model_name') or config['model']}"
+def model_path(cfg, act_slug: str, seed: int) -> Path:
+    """Where the run's model is saved: ``<models_dir>/<dataset>-<model>/<act>-seed<k>.keras``."""
+    return (Path(cfg.models_dir) / f"{cfg.dataset}-{cfg.model_name or cfg.model}"
             / f"{act_slug}-seed{seed}.keras")
 
 
@@ -108,6 +111,7 @@ def load_run(path: Path):
     return rec if rec.get("status") == "done" else None
 
 
-def config_key(config: dict) -> str:
-    sub = {k: config.get(k) for k in RESULT_KEYS}
-    return hashlib.sha256(json.dumps(sub, sort_keys=True, default=_json_default).encode()).hexdigest()[:16]
+def config_key(cfg) -> str:
+    """A digest of ``cfg``'s settings that decide a run's result (``RESULT_KEYS``)."""
+    sub = {k: cfg[k] for k in RESULT_KEYS}
+    return hashlib.sha256(json.dumps(sub, sort_keys=True, default=json_default).encode()).hexdigest()[:16]

@@ -1,6 +1,6 @@
 """One (activation, seed) run: build, compile, fit, evaluate (with test-time augmentation),
-time, save the model, and return the run record. Also the metrics (macro-F1, epochs to 99 %)
-and the per-backend runtime choices (XLA, steps per execution, op determinism, dtype policy).
+time, save the model, and return the run record -- as the run plan (``recipes.plan``) says.
+Also the optimizer and schedule, and the metrics (macro-F1, epochs to 99 %).
 """
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ import contextlib
 import datetime as _dt
 import json
 import math
-import re
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from .runs import _json_default, atomic_path, config_key, model_path
+from .plan import RunPlan, plan_runs, processes
+from .runs import atomic_path, config_key, json_default, model_path
 
-__all__ = ["train_one", "predict_proba", "one_cycle", "macro_f1", "epochs_to_fraction",
-           "setup_runtime"]
+__all__ = ["train_one", "make_optimizer", "make_model", "predict", "predict_proba", "one_cycle",
+           "macro_f1", "epochs_to_fraction"]
+
 
 def macro_f1(y_true, y_pred, num_classes: int) -> float:
     cm = np.bincount(num_classes * np.asarray(y_true) + np.asarray(y_pred),
@@ -37,21 +37,6 @@ def epochs_to_fraction(curve, fraction=0.99):
         return None
     target = fraction * vals[-1]
     return next(i + 1 for i, v in enumerate(vals) if np.isfinite(v) and v >= target)
-
-
-def _steps_per_execution(cfg, placement=None) -> int:
-    """auto: 16 on TensorFlow, 1 elsewhere; always 1 on torch (Keras requires it) and under
-    a TensorFlow MirroredStrategy (Keras 3.15's multi-step loop fails there: "You must feed a
-    value for placeholder tensor", measured on 2 logical CPUs)."""
-    import keras
-
-    spe = cfg.get("steps_per_execution", "auto")
-    backend = keras.backend.backend()
-    mirrored = (placement is not None and backend == "tensorflow"
-                and placement.plan.strategy == "mirrored")
-    if backend == "torch" or mirrored:
-        return 1
-    return (16 if backend == "tensorflow" else 1) if spe == "auto" else int(spe)
 
 
 def _make_callbacks():
@@ -95,55 +80,39 @@ def one_cycle(peak, steps, warmup_frac=0.2, start_div=25.0):
         warmup_target=peak, warmup_steps=warm)
 
 
-def _optimizer(cfg, steps_per_epoch, model=None):
+def make_optimizer(cfg, steps_per_epoch, model=None):
+    """The optimizer and learning-rate schedule of ``cfg`` for ``steps_per_epoch`` steps per
+    epoch (``model``: to find a whitening stem whose bias trains for the first epochs only)."""
     import keras
 
     from keras_acts import optim
 
-    lr, wd = cfg["lr"], cfg["weight_decay"]
-    if cfg["optimizer"] == "sgd_per1024":
-        lr, wd = optim.per_1024(lr, wd, cfg["momentum"])
-    total = max(1, steps_per_epoch * cfg["epochs"])
-    if cfg["schedule"] == "cosine":
+    lr, wd = cfg.lr, cfg.weight_decay
+    if cfg.optimizer == "sgd_per1024":
+        lr, wd = optim.per_1024(lr, wd, cfg.momentum)
+    total = max(1, steps_per_epoch * cfg.epochs)
+    if cfg.schedule == "cosine":
         lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=0.01)
-    elif cfg["schedule"] == "onecycle":
+    elif cfg.schedule == "onecycle":
         lr = one_cycle(lr, total)
-    elif cfg["schedule"] == "triangle":
+    elif cfg.schedule == "triangle":
         lr = optim.Triangle(lr, total)
-    ema = dict(use_ema=True, ema_momentum=cfg["ema"],
-               ema_overwrite_frequency=cfg["ema_every"]) if cfg.get("ema") else {}
+    ema = dict(use_ema=True, ema_momentum=cfg.ema,
+               ema_overwrite_frequency=cfg.ema_every) if cfg.ema else {}
     sgd_ema = dict(ema, lookahead_steps=total) if ema else {}
-    if cfg["optimizer"] == "adam":
+    if cfg.optimizer == "adam":
         return keras.optimizers.Adam(lr, **ema)
-    if cfg["optimizer"] == "adamw":
+    if cfg.optimizer == "adamw":
         return keras.optimizers.AdamW(lr, weight_decay=wd or 1e-4, **ema)
     from .models import WHITEN_LAYER
 
-    limit = cfg.get("whiten_bias_epochs")
+    limit = cfg.whiten_bias_epochs
     paths = {v.path for v in model.trainable_variables} if model is not None else set()
     key = f"{WHITEN_LAYER}/bias"
     train_steps = ({key: steps_per_epoch * int(limit)}
                    if limit is not None and key in paths else None)
-    return optim.FastSGD(lr, momentum=cfg["momentum"], nesterov=True, weight_decay=wd or None,
-                         bias_lr_scale=cfg["bias_lr_scale"], train_steps=train_steps, **sgd_ema)
-
-
-def _jit(cfg, placement=None):
-    """``jit_compile`` for ``Model.compile``.
-
-    auto: Keras's choice ("auto": XLA on JAX and on TensorFlow GPUs; on TensorFlow Keras turns
-    XLA off while op determinism is on), never on torch (torch.compile costs more than it
-    saves for these small models). Measured on a 2-core CPU, TF MLP on MNIST: XLA halves the
-    step time but its compile time outweighs that for runs of a few epochs.
-    """
-    choice = cfg.get("jit_compile", "auto")
-    if choice == "on":
-        return True
-    if choice == "off":
-        return False
-    import keras
-
-    return False if keras.backend.backend() == "torch" else "auto"
+    return optim.FastSGD(lr, momentum=cfg.momentum, nesterov=True, weight_decay=wd or None,
+                         bias_lr_scale=cfg.bias_lr_scale, train_steps=train_steps, **sgd_ema)
 
 
 def _latency_ms(model, x, min_reps=3, max_reps=20, budget_s=0.2):
@@ -184,17 +153,6 @@ def replica_batches(n_train: int, batch_size: int, replicas: int, seed: int):
     return bs, keep
 
 
-def _processes() -> tuple[int, int]:
-    """(process count, this process's index) of a multi-process JAX run, else (1, 0)."""
-    import keras
-
-    if keras.backend.backend() != "jax":
-        return 1, 0
-    import jax
-
-    return jax.process_count(), jax.process_index()
-
-
 def _local_copy(model):
     """The model with this process's copy of its replicated weights, outside any
     distribution (for evaluation and saving after multi-process training)."""
@@ -207,7 +165,8 @@ def _local_copy(model):
     return copy
 
 
-def _predict(model, x, batch_size=500):
+def predict(model, x, batch_size=500):
+    """The model's outputs on ``x`` (float64), in batches of ``batch_size``."""
     strategy = getattr(model, "_distribute_strategy", None)
     if strategy is not None and strategy.num_replicas_in_sync > 1:
         # Keras 3.15's predict_on_batch under a MirroredStrategy returns the rows of every
@@ -218,7 +177,7 @@ def _predict(model, x, batch_size=500):
 
 
 def _diagnostics_callback(cfg, d):
-    if not cfg.get("diagnostics", True):
+    if not cfg.diagnostics:
         return None
     try:
         from keras_acts.diagnostics import GradientFlow
@@ -237,9 +196,9 @@ def _loss_and_labels(cfg, d, logits=False):
     """
     import keras
 
-    if cfg.get("task") == "regression":
+    if cfg.task == "regression":
         return "mse", dict(d, y_fit=d["y_train"], y_fit_val=d["y_val"])
-    ls = float(cfg.get("label_smoothing") or 0.0)
+    ls = float(cfg.label_smoothing)
     if not ls:
         return (keras.losses.SparseCategoricalCrossentropy(from_logits=logits),
                 dict(d, y_fit=d["y_train"], y_fit_val=d["y_val"]))
@@ -256,13 +215,13 @@ def predict_proba(model, x, tta=None, batch_size=500, logits=False):
 
     from .augment import tta_views
 
-    mean = sum(w * _predict(model, v, batch_size) for w, v in tta_views(x, tta))
+    mean = sum(w * predict(model, v, batch_size) for w, v in tta_views(x, tta))
     return softmax(mean, axis=-1) if logits else mean
 
 
 def regression_metrics(model, x, y, batch_size=500) -> dict:
     """``test_loss`` (mean squared error), ``test_mae`` and ``test_rmse`` on ``(x, y)``."""
-    pred = _predict(model, x, batch_size).reshape(np.shape(y))
+    pred = predict(model, x, batch_size).reshape(np.shape(y))
     err = pred - np.asarray(y, np.float64)
     mse = float(np.mean(err ** 2))
     return {"test_loss": mse, "test_mae": float(np.mean(np.abs(err))),
@@ -282,8 +241,9 @@ def outputs_logits(model) -> bool:
     return act not in (keras.activations.softmax, "softmax")
 
 
-def make_model(cfg, act, d, batch_aug=False):
-    """``(model, optimizer or None)`` for one run: a built-in ``build_model`` kind, the saved
+def make_model(cfg, act, d, plan: RunPlan, batch_aug=False):
+    """``(model, optimizer or None)`` for one run: a built-in ``build_model`` kind (its
+    BatchNorm and activations in ``plan.elementwise_dtype``), the saved
     ``--model-file`` with its activations swapped (``keras_acts.swap_activations``, weights
     re-initialised; its own optimizer unless --optimizer / --lr were given), or the model
     ``--model-fn`` builds for this activation."""
@@ -291,28 +251,27 @@ def make_model(cfg, act, d, batch_aug=False):
 
     from .models import build_model, load_model_fn
 
-    if cfg.get("model_file"):
+    if cfg.model_file:
         import keras_acts
 
-        base = keras_acts_load(cfg["model_file"])
+        base = keras_acts_load(cfg.model_file)
         made = act.make()
         model = keras_acts.swap_activations(base, made)
         opt = None
-        if cfg.get("compile_from_file") and getattr(base, "optimizer", None) is not None:
+        if cfg.compile_from_file and getattr(base, "optimizer", None) is not None:
             opt = type(base.optimizer).from_config(base.optimizer.get_config())
         return model, opt
-    if cfg.get("model_fn"):
-        fn = load_model_fn(cfg["model_fn"])
+    if cfg.model_fn:
+        fn = load_model_fn(cfg.model_fn)
         model = fn(activation=model_fn_activation(act))
         if not isinstance(model, keras.Model):
-            raise TypeError(f"--model-fn {cfg['model_fn']} returned {type(model).__name__}, "
+            raise TypeError(f"--model-fn {cfg.model_fn} returned {type(model).__name__}, "
                             "not a keras.Model")
         return model, None
-    model = build_model(cfg["model"], d["input_shape"], d["num_classes"], act,
-                        kernel_initializer=cfg.get("kernel_initializer"),
-                        augment=None if batch_aug else cfg.get("augment"),
-                        elementwise_dtype=elementwise_dtype(cfg, keras.config.dtype_policy().name),
-                        **cfg["model_options"])
+    model = build_model(cfg.model, d["input_shape"], d["num_classes"], act,
+                        kernel_initializer=cfg.kernel_initializer,
+                        augment=None if batch_aug else cfg.augment,
+                        elementwise_dtype=plan.elementwise_dtype, **cfg.model_options)
     return model, None
 
 
@@ -337,45 +296,48 @@ def keras_acts_load(path):
 
 def _progress(cfg, name: str, seed: int) -> list:
     """One bar per run, advancing per epoch with the latest metrics (tqdm's Keras callback):
-    only on a terminal (tqdm's ``disable=None``), never with ``--quiet`` or ``--verbose``
-    (Keras prints its own lines), gone when the run ends (the grid's bar and table stay)."""
-    if cfg.get("quiet") or cfg.get("verbose") or not sys.stdout.isatty():
+    only when standard output is a terminal, never with ``--quiet`` or ``--verbose`` (Keras
+    prints its own lines), gone when the run ends (the grid's bar and table stay)."""
+    if cfg.quiet or cfg.verbose or not sys.stdout.isatty():
         return []
     from tqdm import tqdm
     from tqdm.keras import TqdmCallback
 
-    return [TqdmCallback(epochs=cfg["epochs"], verbose=0, tqdm_class=tqdm, leave=False,
+    return [TqdmCallback(epochs=cfg.epochs, verbose=0, tqdm_class=tqdm, leave=False,
                          position=1, dynamic_ncols=True, desc=f"{name} seed {seed}")]
 
 
-def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> dict:
-    """Train, evaluate, time and save one (activation, seed); return its run record."""
+def train_one(cfg, act_text: str, seed: int, d: dict, placement=None,
+              plan: RunPlan | None = None) -> dict:
+    """Train, evaluate, time and save one (activation, seed) of the grid ``cfg`` (a
+    ``recipes.config.Config``) on the data ``d`` as ``plan`` says (default: ``plan_runs(cfg,
+    placement)``); return its run record."""
     import keras
 
     from .augment import BATCH_AUGMENTS, BatchAugment
-    from .feed import as_tf_dataset, as_tf_feed, feed_for
+    from .feed import as_tf_dataset, as_tf_feed
     from .models import init_whitening, parse_activation, slug
 
+    plan = plan or plan_runs(cfg, placement)
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")
     started = _dt.datetime.now().isoformat(timespec="seconds")
     t_run = time.perf_counter()
-    keras.backend.clear_session()  # also resets the global dtype policy: set it again
-    policy = dtype_policy(cfg)
-    keras.mixed_precision.set_dtype_policy(policy)
+    keras.backend.clear_session()  # the one place the dtype policy is set (clear_session resets it)
+    keras.mixed_precision.set_dtype_policy(plan.dtype_policy)
     keras.utils.set_random_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         act = parse_activation(act_text)
-    replicas = placement.replicas if placement is not None else 1
-    bs, keep = replica_batches(len(d["x_train"]), cfg["batch_size"], replicas, seed)
+    replicas = plan.replicas
+    bs, keep = replica_batches(len(d["x_train"]), cfg.batch_size, replicas, seed)
     if keep is not None:
         d = dict(d, x_train=d["x_train"][keep], y_train=d["y_train"][keep])
     global_bs, n_used = bs, len(d["x_train"])
-    procs, rank = _processes()
+    procs, rank = processes()
     if procs > 1:  # each process feeds its share of every (global) batch
         d = dict(d, **{k: d[k][rank::procs] for k in ("x_train", "y_train", "x_val", "y_val")})
         bs = global_bs // procs
-    batch_aug = cfg.get("augment") in BATCH_AUGMENTS
+    batch_aug = cfg.augment in BATCH_AUGMENTS
     # steps per epoch for the schedule: the feed's own count (BatchAugment drops a ragged batch)
     steps = (len(BatchAugment(d["x_train"], d["y_train"], bs)) if batch_aug
              else math.ceil(len(d["x_train"]) / bs))
@@ -386,24 +348,24 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     t = time.perf_counter()
     eval_bs = _eval_batch_size(len(d["x_val"]), replicas=replicas // procs)
     with scope:
-        model, optimizer = make_model(cfg, act, d, batch_aug)
+        model, optimizer = make_model(cfg, act, d, plan, batch_aug)
         init_whitening(model, d["x_train"])
         logits = outputs_logits(model)
         loss, d = _loss_and_labels(cfg, d, logits)
-        regression = cfg.get("task") == "regression"
-        model.compile(optimizer=optimizer or _optimizer(cfg, steps, model), loss=loss,
+        regression = cfg.task == "regression"
+        model.compile(optimizer=optimizer or make_optimizer(cfg, steps, model), loss=loss,
                       metrics=["mae"] if regression else ["accuracy"],
-                      jit_compile=_jit(cfg, placement),
-                      steps_per_execution=_steps_per_execution(cfg, placement))
+                      jit_compile=plan.jit_compile,
+                      steps_per_execution=plan.steps_per_execution)
         diag = _diagnostics_callback(cfg, d)
         if diag is not None:
             callbacks.append(diag)
         phases["build"] = time.perf_counter() - t
         t = time.perf_counter()
-        fit_kw = dict(epochs=cfg["epochs"], verbose=(2 if cfg.get("verbose") else 0),
+        fit_kw = dict(epochs=cfg.epochs, verbose=(2 if cfg.verbose else 0),
                       callbacks=callbacks)
         tpu = placement is not None and placement.plan.strategy == "tpu"
-        via_tf = feed_for(cfg, placement) == "tfdata"
+        via_tf = plan.feed == "tfdata"
         # the feeds below order the examples themselves (BatchAugment: a seeded permutation
         # per epoch); Keras's own shuffle would reorder BatchAugment's batches once more
         fit_kw["shuffle"] = False
@@ -436,7 +398,7 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
                                   _eval_batch_size(len(d["x_test"]), replicas=eval_devices))
         finite = np.array([math.isfinite(test["test_loss"])])
     else:
-        probs = predict_proba(model, d["x_test"], cfg.get("tta"),
+        probs = predict_proba(model, d["x_test"], cfg.tta,
                               _eval_batch_size(len(d["x_test"]), replicas=eval_devices),
                               logits=logits)
         y = d["y_test"]
@@ -466,12 +428,12 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
         "latency_ms_per_batch256": latency[0],
         "latency_ms_per_sample": latency[1],
         "params": int(model.count_params()),
-        "diverged": bool(not finite.all() or n_ep < cfg["epochs"]
+        "diverged": bool(not finite.all() or n_ep < cfg.epochs
                          or not all(math.isfinite(v) for v in history.get("loss", [0.0]))),
     }
     act_slug = slug(act.name)
     mpath = None
-    if cfg.get("save_models", True):
+    if cfg.save_models:
         mpath = model_path(cfg, act_slug, seed)
         t = time.perf_counter()
         with atomic_path(mpath) as tmp:
@@ -481,102 +443,17 @@ def train_one(cfg: dict, act_text: str, seed: int, d: dict, placement=None) -> d
     if diag is not None:
         diag_hist = getattr(diag, "history", None)
         try:
-            json.dumps(diag_hist, default=_json_default)
+            json.dumps(diag_hist, default=json_default)
         except (TypeError, ValueError):
             diag_hist = None
     return {
         "status": "done", "activation": act.name, "spec": act_text, "slug": act_slug,
-        "seed": seed, "dataset": cfg["dataset"], "model": cfg["model"],
+        "seed": seed, "dataset": cfg.dataset, "model": cfg.model,
         "config_key": config_key(cfg), "history": history, "metrics": metrics,
         "diagnostics": diag_hist, "model_path": str(mpath.resolve()) if mpath else None,
-        "backend": keras.backend.backend(), "keras_version": keras.__version__,
-        "dtype_policy": policy,
-        "elementwise_dtype": elementwise_dtype(cfg, policy),
-        "device": placement.description if placement is not None else None,
-        "replicas": replicas, "processes": procs, "batch_size_used": global_bs,
-        "n_train_used": n_used, "feed": "tfdata" if via_tf else "keras",
-        "validation": "holdout" if cfg.get("val_split") else "test",
+        "keras_version": keras.__version__, **plan.as_dict(),
+        "batch_size_used": global_bs, "n_train_used": n_used,
+        "validation": "holdout" if cfg.val_split else "test",
         "started": started, "finished": _dt.datetime.now().isoformat(timespec="seconds"),
         "wall_seconds": time.perf_counter() - t_run, "phase_seconds": phases,
     }
-
-
-def setup_runtime(cfg):
-    import keras
-
-    if cfg["backend"] == "tensorflow" and cfg.get("jit_compile") != "on":
-        # Same seed -> same metrics. (Keras then runs TF without XLA; --jit-compile on
-        # keeps XLA and skips this: XLA on CPU reproduced bit-identical losses in our runs,
-        # but TensorFlow does not guarantee it.)
-        import tensorflow as tf
-
-        enable = getattr(tf.config.experimental, "enable_op_determinism", None)
-        if enable is not None:
-            enable()
-    policy = dtype_policy(cfg)
-    keras.mixed_precision.set_dtype_policy(policy)
-    return policy
-
-
-def native_bf16_cpu(cpuinfo: str | None = None) -> bool:
-    """Whether this CPU computes bfloat16 natively (the AVX512_BF16 or AMX-BF16 flag in
-    /proc/cpuinfo). Elsewhere bfloat16 is emulated and slower than float32."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-    return re.search(r"\b(avx512_bf16|amx_bf16)\b", cpuinfo) is not None
-
-
-def accelerator(cfg) -> str | None:
-    """"gpu" or "tpu" when the run's backend sees one (and --device is not cpu), else None."""
-    if cfg.get("device") == "cpu":
-        return None
-    if cfg["backend"] == "tensorflow":
-        import tensorflow as tf
-
-        return "gpu" if tf.config.list_physical_devices("GPU") else None
-    if cfg["backend"] == "jax":
-        import jax
-
-        return jax.default_backend() if jax.default_backend() in ("gpu", "tpu") else None
-    if cfg["backend"] == "torch":
-        import torch
-
-        return "gpu" if torch.cuda.is_available() else None
-    return None
-
-
-def elementwise_dtype(cfg, policy: str) -> str | None:
-    """The dtype of the recipes' BatchNorm and activation layers (``build_model``'s
-    ``elementwise_dtype``): float32 under mixed bfloat16 on a CPU, None (the policy's own)
-    otherwise. On a CPU only the convolutions and matrix products gain from bfloat16;
-    TensorFlow's bfloat16 elementwise kernels are slower than its float32 ones (2-core
-    AVX512_BF16 EPYC, forward + backward of 4M elements: gelu 25.5 vs 10.8 ms, mish 18.3
-    vs 11.2 ms, swish 8.3 vs 5.7 ms; relu 1.6 vs 2.3 ms). None for --model-file / --model-fn
-    models: their layers are the user's."""
-    if cfg.get("model_file") or cfg.get("model_fn"):
-        return None
-    if policy == "mixed_bfloat16" and accelerator(cfg) is None:
-        return "float32"
-    return None
-
-
-def dtype_policy(cfg, cpuinfo: str | None = None) -> str:
-    """The one choice of Keras dtype policy. ``mixed_precision``: off -> float32; on ->
-    mixed_float16 on a GPU, mixed_bfloat16 on CPUs and TPUs; auto -> the same as on for
-    a GPU or TPU, and on a CPU mixed_bfloat16 only for TensorFlow on a CPU with native
-    bfloat16 (measured, airbench-shaped CIFAR-10 net on a 2-core AVX512_BF16 EPYC:
-    1.24x the float32 img/s at widths 64/128/128, 1.5x at 64/192/192, 2.2x at
-    64/256/256), float32 otherwise."""
-    mode = cfg.get("mixed_precision") or "off"   # Config has normalised old booleans
-    if mode == "off":
-        return "float32"
-    accel = accelerator(cfg)
-    if accel == "gpu":
-        return "mixed_float16"
-    if mode == "on" or accel == "tpu" or (cfg["backend"] == "tensorflow"
-                                          and native_bf16_cpu(cpuinfo)):
-        return "mixed_bfloat16"
-    return "float32"

@@ -11,6 +11,7 @@ import pytest
 from keras_acts import optim
 from recipes import augment, compare, models
 from recipes.data import make_synthetic
+from recipes.train import make_optimizer
 from test_compare import restored_global_state
 
 
@@ -103,8 +104,8 @@ def test_elementwise_dtype_puts_bn_and_activations_in_float32(act, tmp_path):
             if isinstance(layer, keras.layers.BatchNormalization)} == {"mixed_bfloat16"}
     with pytest.raises(ValueError):
         models.build_model("cnn", (16, 16, 3), 10, act, elementwise_dtype="float33", **opts)
-    # what recipes.train picks: float32 only under mixed bfloat16 on a CPU
-    from recipes.train import elementwise_dtype
+    # what the run plan picks: float32 only under mixed bfloat16 on a CPU
+    from recipes.plan import elementwise_dtype
 
     cfg = compare.resolve_config(compare.build_parser().parse_args(
         ["--dataset", "cifar10", "--model", "cnn", "--device", "cpu", "--out", str(tmp_path)]))
@@ -267,9 +268,9 @@ def test_recipe_trains_a_step_with_every_classic_activation(act, tmp_path):
     y = keras.utils.to_categorical(np.arange(32) % 10, 10)
     model = models.build_model("cnn", (32, 32, 3), 10, models.parse_activation(act).make()
                                if act != "prelu" else models.parse_activation(act),
-                               **cfg["model_options"])
+                               **cfg.model_options)
     models.init_whitening(model, x)
-    model.compile(optimizer=compare._optimizer(cfg, 2, model),
+    model.compile(optimizer=make_optimizer(cfg, 2, model),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2))
     before = [keras.ops.convert_to_numpy(v).copy() for v in model.trainable_variables]
     # one step: the loss it reports is computed before the update. (Whether an activation
@@ -290,11 +291,11 @@ def test_whitening_bias_trains_for_its_epochs_then_freezes():
     cfg = compare.resolve_config(args)
     x = correlated_images(32).repeat(2, axis=1).repeat(2, axis=2)
     y = keras.utils.to_categorical(np.arange(32) % 10, 10)
-    model = models.build_model("cnn", (32, 32, 3), 10, "relu", **cfg["model_options"])
+    model = models.build_model("cnn", (32, 32, 3), 10, "relu", **cfg.model_options)
     models.init_whitening(model, x)
     whiten = model.get_layer(models.WHITEN_LAYER)
     kernel = keras.ops.convert_to_numpy(whiten.kernel).copy()
-    model.compile(optimizer=compare._optimizer(cfg, 2, model),
+    model.compile(optimizer=make_optimizer(cfg, 2, model),
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     assert model.optimizer.train_steps == {"whiten/bias": 2}
     seen = []

@@ -17,6 +17,7 @@ import pytest
 
 from recipes import compare
 from recipes.data import make_synthetic
+from recipes.plan import plan_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -259,7 +260,7 @@ def test_results_schema_and_ci(grid):
 
 
 def test_one_seed_has_blank_ci(grid, tmp_path):
-    cfg = dict(grid["cfg"], out=str(tmp_path / "out"), seed_list=[0], seeds=1)
+    cfg = grid["cfg"].replace(out=str(tmp_path / "out"), seed_list=[0], seeds=1)
     shutil.copytree(grid["cfg"]["out"], cfg["out"])
     rows = compare.finalize(cfg, stream=io.StringIO())
     assert all(r["seeds"] == 1 and math.isnan(r["test_accuracy_ci95"]) for r in rows)
@@ -348,7 +349,7 @@ def test_diagnostics_recorded_when_available(tmp_path):
 
 
 def test_native_bf16_cpu_reads_the_cpu_flags():
-    from recipes.train import native_bf16_cpu
+    from recipes.plan import native_bf16_cpu
 
     assert native_bf16_cpu("flags\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
     assert native_bf16_cpu("flags\t: fpu avx2 amx_bf16 amx_tile\n")
@@ -363,7 +364,7 @@ def test_native_bf16_cpu_reads_the_cpu_flags():
     ("auto", "tensorflow", "avx512f", "float32"),      # no native bfloat16: float32
 ])
 def test_mixed_precision_auto_follows_the_cpu(tmp_path, mode, backend, flags, expected):
-    from recipes.train import dtype_policy
+    from recipes.plan import dtype_policy
 
     cfg = tiny_cfg(tmp_path, mixed_precision=mode, device="cpu", backend=backend)
     assert dtype_policy(cfg, cpuinfo=f"flags\t: fpu {flags}\n") == expected
@@ -386,7 +387,8 @@ def test_mixed_precision_setting_is_validated(tmp_path):
 def test_mixed_precision_policy_is_applied(tmp_path):
     cfg = tiny_cfg(tmp_path, mixed_precision=True, device="cpu")
     before = dict(cfg)
-    assert compare.setup_runtime(cfg) == "mixed_bfloat16"  # CPU: bfloat16
+    plan = plan_runs(cfg)
+    assert (plan.dtype_policy, plan.elementwise_dtype) == ("mixed_bfloat16", "float32")  # CPU
     assert dict(cfg) == before  # run state is not written into the config: it cannot be
     with pytest.raises(AttributeError):   # dataclasses.FrozenInstanceError
         cfg.epochs = 2
@@ -402,7 +404,7 @@ def test_mixed_precision_policy_is_applied(tmp_path):
     policies = {l.dtype_policy.name for l in model.layers}
     assert "mixed_bfloat16" in policies
     assert model.layers[-1].dtype_policy.name == "float32"  # float32 softmax output
-    # on a CPU the activation layers compute in float32 (recipes.train.elementwise_dtype),
+    # on a CPU the activation layers compute in float32 (recipes.plan.elementwise_dtype),
     # and the saved model keeps that
     assert rec["elementwise_dtype"] == "float32"
     assert {l.dtype_policy.name for l in model.layers if type(l).__name__ == "PReLU"} == {"float32"}

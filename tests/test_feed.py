@@ -23,22 +23,30 @@ def test_without_tensorflow(monkeypatch):
         feed.as_tf_dataset(np.zeros((4, 2)), np.zeros(4), 2)
 
 
-def test_feed_for_each_backend():
-    tf_backend = keras.backend.backend() == "tensorflow"
-    assert feed.feed_for({}) == ("tfdata" if tf_backend else "keras")
+def test_the_plan_feeds_each_backend_as_documented():
+    from recipes.config import Config
+    from recipes.plan import feed as plan_feed
+
+    backend = keras.backend.backend()
+    tf_backend = backend == "tensorflow"
+
+    def fed(mode, placement=None):
+        return plan_feed(Config(backend=backend, feed=mode), placement)
+
     def placed(strategy, replicas):
         return types.SimpleNamespace(plan=types.SimpleNamespace(strategy=strategy),
                                      replicas=replicas)
-    assert feed.feed_for({"feed": "auto"}, placed("mirrored", 2)) == "keras"
-    assert feed.feed_for({"feed": "auto"}, placed("default", 1)) == feed.feed_for({})
+    assert fed("auto") == ("tfdata" if tf_backend else "keras")
+    assert fed("auto", placed("mirrored", 2)) == "keras"
+    assert fed("auto", placed("default", 1)) == fed("auto")
     if tf_backend:
-        assert feed.feed_for({"feed": "numpy"}, placed("tpu", 8)) == "tfdata"
-    assert feed.feed_for({"feed": "numpy"}) == "keras"
+        assert fed("numpy", placed("tpu", 8)) == "tfdata"
+    assert fed("numpy") == "keras"
     if tf_backend:
-        assert feed.feed_for({"feed": "tfdata"}) == "tfdata"
+        assert fed("tfdata") == "tfdata"
     else:
         with pytest.raises(ValueError, match="needs the TensorFlow backend"):
-            feed.feed_for({"feed": "tfdata"})
+            fed("tfdata")
 
 
 def _passes(ds, n=2):
@@ -108,4 +116,4 @@ def test_cifar_recipe_records_its_feed_and_trains_through_either(tmp_path):
         rec = compare.load_run(compare.run_path(tmp_path / mode, "gelu", 0))
         assert rec["feed"] == used and len(rec["history"]["loss"]) == 2
         assert all(np.isfinite(rec["history"]["loss"]))
-        assert json.loads((tmp_path / mode / "config.json").read_text())["feed_used"] == used
+        assert json.loads((tmp_path / mode / "config.json").read_text())["plan"]["feed"] == used
