@@ -119,7 +119,7 @@ class Site:
 
     def describe(self) -> dict:
         return {"layer": self.layer.name, "class": type(self.layer).__name__,
-                "activation": self.name or _callable_name(self.fn), "params": _jsonable(self.params),
+                "activation": self.name or _callable_name(self.fn), "params": jsonable(self.params),
                 "elementwise": self.elementwise, "derivative": self.derivative_source,
                 "range_lower_bound": self.lower_bound, "output": self.output, "units": self.units}
 
@@ -245,11 +245,11 @@ def _finite(v):
     return v if math.isfinite(v) else None
 
 
-def _jsonable(obj):
+def jsonable(obj):
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, (bool, str)) or obj is None:
         return obj
     if isinstance(obj, (int, np.integer)):
@@ -515,7 +515,7 @@ class GradientFlow(keras.callbacks.Callback):
 
     def to_json(self, path=None, indent: int | None = 1) -> str:
         """The history as JSON (written to ``path`` too when given)."""
-        text = json.dumps(_jsonable(self.history), indent=indent, allow_nan=False)
+        text = json.dumps(jsonable(self.history), indent=indent, allow_nan=False)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text

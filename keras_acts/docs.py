@@ -15,13 +15,13 @@ INIT_RULE = {
 }
 
 
-def _num(v: float) -> str:
+def number_text(v: float) -> str:
     if math.isinf(v):
         return "∞" if v > 0 else "−∞"
     return f"{v:g}"
 
 
-def _yn(b: bool) -> str:
+def check_mark(b: bool) -> str:
     return "✓" if b else "·"
 
 
@@ -61,8 +61,8 @@ def catalogue_table() -> str:
         source = "Keras built-in" if e.keras_builtin else "keras-acts"
         if e.alias_of:
             source += f" (alias of {e.alias_of})"
-        rows.append([f"`{name}`", cell(e.formula), params, f"[{_num(lo)}, {_num(hi)}]",
-                     _yn(e.monotonic), _yn(e.smooth), _yn(e.zero_centred), INIT_RULE[e.init],
+        rows.append([f"`{name}`", cell(e.formula), params, f"[{number_text(lo)}, {number_text(hi)}]",
+                     check_mark(e.monotonic), check_mark(e.smooth), check_mark(e.zero_centred), INIT_RULE[e.init],
                      f"{source}; [{e.reference}]({e.link})"])
     return markdown_table(headers, rows, "llllcccll")
 

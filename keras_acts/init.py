@@ -180,9 +180,9 @@ def _layer_spec(layer) -> _Spec:
         a = layer.negative_slope
         return _Spec("he", lambda: 0.5 * (1.0 + a * a), a, "prelu")
     if isinstance(layer, keras.layers.PReLU):
-        from .layers import _init_value
+        from .layers import initializer_constant
 
-        a = _init_value(layer.alpha_initializer)
+        a = initializer_constant(layer.alpha_initializer)
         a = 0.0 if a is None else a
         return _Spec("he", lambda: 0.5 * (1.0 + a * a), a, "prelu")
     if isinstance(layer, keras.layers.LeakyReLU):

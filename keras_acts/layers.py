@@ -48,7 +48,7 @@ from keras import ops
 
 from . import gradients
 from .catalogue import CATALOGUE, Param
-from .registry import _HALF, PACKAGE, entry as _entry
+from .registry import HALF_DTYPES, PACKAGE, entry as _entry
 
 __all__ = [
     "ActivationLayer", "Bounds", "Coefficients", "Learnable", "PReLU", "SwishX", "Snake", "SoftExponential",
@@ -110,7 +110,7 @@ def param_shape(input_shape, axis=-1, shared_axes=None, channel_shared=False):
     return tuple(shape)
 
 
-def _init_value(initializer):
+def initializer_constant(initializer):
     """The constant a Constant initializer produces (None for random ones)."""
     if isinstance(initializer, (int, float)) and not isinstance(initializer, bool):
         return float(initializer)
@@ -137,7 +137,7 @@ def _ser(obj, kind):
 def _param_dtype(layer):
     """Parameters are float32 under mixed / half policies, else the variable dtype."""
     vd = keras.backend.standardize_dtype(layer.variable_dtype)
-    return "float32" if vd in _HALF else vd
+    return "float32" if vd in HALF_DTYPES else vd
 
 
 def _call_guards():
@@ -302,7 +302,7 @@ class ActivationLayer(keras.layers.Layer):
     def call(self, inputs, training=None):
         def forward(x):
             dtype = keras.backend.standardize_dtype(x.dtype)
-            if dtype in _HALF:
+            if dtype in HALF_DTYPES:
                 return ops.cast(self.activation(ops.cast(x, "float32"), training=training), dtype)
             return self.activation(x, training=training)
 
@@ -368,7 +368,7 @@ class PReLU(ActivationLayer):
     @property
     def negative_slope(self):
         """Initial slope (for keras_acts.initializer_for); 0.25 unless a random init."""
-        v = _init_value(self.alpha_initializer)
+        v = initializer_constant(self.alpha_initializer)
         return 0.25 if v is None else v
 
     def get_config(self):

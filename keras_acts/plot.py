@@ -33,7 +33,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .catalogue import CATALOGUE, CLASSIC
-from .docs import INIT_RULE, _num, _yn
+from .docs import INIT_RULE, number_text, check_mark
 from .registry import derivative, entry, get
 from .registry import to_float64 as _to_numpy
 
@@ -61,7 +61,7 @@ class Curve:
         return f"{self.name}\n{self.note}" if self.note else self.name
 
 
-def _matplotlib():
+def figure_classes():
     """(Figure, FigureCanvasAgg), imported on first use."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -185,7 +185,7 @@ def gallery(names: Iterable[str] | None = None, path="activations.png", *, cols:
     given ``formats``); returns the written paths. ``curves`` (name -> Curve) is filled with
     the plotted data when given.
     """
-    Figure, FigureCanvasAgg = _matplotlib()
+    Figure, FigureCanvasAgg = figure_classes()
     names = _names(names)
     if not names:
         raise ValueError("gallery: no activation names given")
@@ -229,7 +229,7 @@ def overlay(names: Iterable[str] | None = None, path="overlay.png", *, xlim=XLIM
             dylim=(-0.5, 2.0), formats: Sequence[str] | None = None) -> list[Path]:
     """All activations on one chart: f(x) on the left (y in ``ylim``), f'(x) on the right
     (y in ``dylim``)."""
-    Figure, FigureCanvasAgg = _matplotlib()
+    Figure, FigureCanvasAgg = figure_classes()
     names = _names(names)
     fig = Figure(figsize=(12, 5.2))
     FigureCanvasAgg(fig)
@@ -291,8 +291,8 @@ def properties_table(names: Iterable[str] | None = None) -> str:
     for name in _names(names):
         e = CATALOGUE[name]
         lo, hi = e.range
-        rows.append([f"`{name}`", cell(e.formula), f"[{_num(lo)}, {_num(hi)}]", _yn(e.monotonic),
-                     _yn(e.smooth), _yn(e.zero_centred), _init_text(name)])
+        rows.append([f"`{name}`", cell(e.formula), f"[{number_text(lo)}, {number_text(hi)}]", check_mark(e.monotonic),
+                     check_mark(e.smooth), check_mark(e.zero_centred), _init_text(name)])
     return markdown_table(["name", "f(x)", "range", "monotonic", "smooth", "zero-centred",
                            "recommended init"], rows, "lllcccl")
 

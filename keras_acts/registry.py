@@ -28,7 +28,7 @@ from . import gradients
 from .catalogue import CATALOGUE, Entry
 
 PACKAGE = "keras_acts"
-_HALF = ("float16", "bfloat16")
+HALF_DTYPES = ("float16", "bfloat16")
 
 
 def to_float64(x) -> np.ndarray:
@@ -36,7 +36,7 @@ def to_float64(x) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
-def _keras_table() -> dict:
+def keras_table() -> dict:
     """Keras's private name -> function table (see module docstring)."""
     try:
         from keras.src import activations as _act
@@ -55,7 +55,7 @@ def _keras_table() -> dict:
 
 
 #: Keras built-in names as they were before keras_acts touched the table.
-KERAS_BUILTINS = frozenset(_keras_table())
+KERAS_BUILTINS = frozenset(keras_table())
 
 
 def entry(name: str) -> Entry:
@@ -86,7 +86,7 @@ def evaluate(e: Entry, fn: Callable, x, params: dict):
     """
     x = _as_tensor(x)
     dtype = keras.backend.standardize_dtype(x.dtype)
-    if dtype in _HALF:
+    if dtype in HALF_DTYPES:
         return ops.cast(fn(ops.cast(x, "float32"), **params), dtype)
     return fn(x, **params)
 
@@ -243,7 +243,7 @@ def install() -> list[str]:
     Returns the names that could not be installed because Keras already has a
     different object under that name (we never shadow Keras built-ins).
     """
-    table = _keras_table()
+    table = keras_table()
     skipped = []
     for name, e in CATALOGUE.items():
         if e.keras_builtin:

@@ -102,9 +102,9 @@ def diagnostics_summary(recs: list[dict]) -> dict | None:
 
 # ----------------------------------------------------------------------------- figures
 def _figure(width, height):
-    from keras_acts.plot import _matplotlib
+    from keras_acts.plot import figure_classes
 
-    Figure, FigureCanvasAgg = _matplotlib()
+    Figure, FigureCanvasAgg = figure_classes()
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig

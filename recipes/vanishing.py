@@ -219,9 +219,9 @@ def markdown(rows, args, source) -> str:
 
 
 def plot(rows, path: Path):
-    from keras_acts.plot import _matplotlib
+    from keras_acts.plot import figure_classes
 
-    Figure, FigureCanvasAgg = _matplotlib()
+    Figure, FigureCanvasAgg = figure_classes()
     inits = [i for i in INITS if any(r["init"] == i for r in rows)]
     fig = Figure(figsize=(12.5, 3.9 * len(inits)))
     FigureCanvasAgg(fig)
@@ -299,9 +299,9 @@ def main(argv=None) -> int:
         print(f"note: no plot ({e})", file=sys.stderr)
         md = md.replace("\n![gradient norm per layer](vanishing_grad_norms.png)\n", "")
     (out / "vanishing.md").write_text(md, encoding="utf-8")
-    from keras_acts.diagnostics import _jsonable
+    from keras_acts.diagnostics import jsonable
 
-    (out / "vanishing.json").write_text(json.dumps(_jsonable(
+    (out / "vanishing.json").write_text(json.dumps(jsonable(
         {"args": vars(args), "backend": keras.backend.backend(), "source": data[5], "rows": rows}),
         indent=1, allow_nan=False), encoding="utf-8")
     print("\n" + md)

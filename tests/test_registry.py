@@ -35,7 +35,7 @@ def test_guard_keras_string_lookup_reads_all_objects_dict():
 
     assert isinstance(kact.ALL_OBJECTS_DICT, dict), (
         "keras.src.activations.ALL_OBJECTS_DICT is gone: keras_acts string names cannot work "
-        "with this Keras release; update registry._keras_table"
+        "with this Keras release; update registry.keras_table"
     )
     sentinel = "keras_acts_guard_probe"
 
