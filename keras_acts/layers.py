@@ -48,6 +48,7 @@ from keras import ops
 
 from . import gradients
 from .catalogue import CATALOGUE, Param
+from .internals import call_guards
 from .registry import HALF_DTYPES, PACKAGE, entry as _entry
 
 __all__ = [
@@ -140,17 +141,7 @@ def _param_dtype(layer):
     return "float32" if vd in HALF_DTYPES else vd
 
 
-def _call_guards():
-    try:
-        from keras.src.backend.common import global_state
-        from keras.src.backend.common.stateless_scope import get_stateless_scope
-        from keras.src.backend.common.symbolic_scope import in_symbolic_scope
-    except ImportError:  # pragma: no cover - private Keras API moved; guards are best effort
-        return None
-    return global_state, get_stateless_scope, in_symbolic_scope
-
-
-_GUARDS = _call_guards()
+_GUARDS = call_guards()
 
 
 @_register

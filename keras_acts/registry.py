@@ -1,7 +1,8 @@
 """String names -> functions, installed where Keras looks them up.
 
 Keras 3 resolves ``activation="name"`` through ``keras.activations.get``, which
-reads only the private dict ``keras.src.activations.ALL_OBJECTS_DICT``;
+reads only the private dict ``keras.src.activations.ALL_OBJECTS_DICT``
+(``keras_acts.internals.activation_table``);
 ``register_keras_serializable`` alone makes a name *loadable* but not usable as
 a string. So for every catalogue entry that is not a Keras built-in we
 
@@ -25,6 +26,7 @@ import numpy as np
 from keras import ops
 
 from . import gradients
+from .internals import activation_table
 from .catalogue import CATALOGUE, Entry
 
 PACKAGE = "keras_acts"
@@ -36,26 +38,8 @@ def to_float64(x) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(x), dtype=np.float64)
 
 
-def keras_table() -> dict:
-    """Keras's private name -> function table (see module docstring)."""
-    try:
-        from keras.src import activations as _act
-
-        table = _act.ALL_OBJECTS_DICT
-    except (ImportError, AttributeError) as exc:  # pragma: no cover - guarded by tests
-        raise RuntimeError(
-            "keras_acts: this Keras release no longer exposes "
-            "keras.src.activations.ALL_OBJECTS_DICT, which keras.activations.get(str) "
-            "used to read; string activation names cannot be installed. "
-            f"Keras {keras.__version__}; please report this."
-        ) from exc
-    if not isinstance(table, dict):  # pragma: no cover
-        raise RuntimeError("keras_acts: keras.src.activations.ALL_OBJECTS_DICT is not a dict")
-    return table
-
-
 #: Keras built-in names as they were before keras_acts touched the table.
-KERAS_BUILTINS = frozenset(keras_table())
+KERAS_BUILTINS = frozenset(activation_table())
 
 
 def entry(name: str) -> Entry:
@@ -243,7 +227,7 @@ def install() -> list[str]:
     Returns the names that could not be installed because Keras already has a
     different object under that name (we never shadow Keras built-ins).
     """
-    table = keras_table()
+    table = activation_table()
     skipped = []
     for name, e in CATALOGUE.items():
         if e.keras_builtin:

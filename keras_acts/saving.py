@@ -44,7 +44,7 @@ def _references(obj):
 def _unknown(config: dict) -> list[str]:
     """Referenced names that neither Keras nor this keras-acts defines."""
     from .catalogue import CATALOGUE
-    from .registry import keras_table
+    from .internals import activation_table
 
     out = []
     for kind, name in _references(config):
@@ -54,7 +54,7 @@ def _unknown(config: dict) -> list[str]:
         elif kind == "entry":
             ok = name in CATALOGUE
         else:
-            ok = name in CATALOGUE or name in keras_table()
+            ok = name in CATALOGUE or name in activation_table()
         if not ok and name not in out:
             out.append(name)
     return out
@@ -66,7 +66,7 @@ def load_model(path, **kwargs):
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` with one sentence for
     a truncated / corrupt file or an unknown activation (naming the closest matches)."""
     from .catalogue import CATALOGUE
-    from .registry import keras_table
+    from .internals import activation_table
 
     p = Path(path)
     if not p.exists():
@@ -89,7 +89,7 @@ def load_model(path, **kwargs):
         if unknown:
             from .layers import LAYERS
 
-            choices = sorted(set(CATALOGUE) | set(keras_table()) | {c.__name__ for c in LAYERS})
+            choices = sorted(set(CATALOGUE) | set(activation_table()) | {c.__name__ for c in LAYERS})
             hints = "; ".join(
                 f"{u!r} (closest: {', '.join(difflib.get_close_matches(u, choices, 3, 0.5)) or 'none'})"
                 for u in unknown)

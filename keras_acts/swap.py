@@ -26,6 +26,8 @@ from typing import Any, Callable, NamedTuple
 
 import keras
 
+from .internals import is_functional
+
 __all__ = ["Site", "activation_sites", "swap_activations", "as_layer"]
 
 #: Keras layers that are an activation and nothing else
@@ -131,7 +133,7 @@ def _feeding_kernel(layer):
 def _check_model(model):
     if not isinstance(model, keras.Model):
         raise TypeError(f"swap_activations needs a keras.Model, got {type(model).__name__}")
-    if not isinstance(model, (keras.Sequential,)) and not _is_functional(model):
+    if not isinstance(model, (keras.Sequential,)) and not is_functional(model):
         raise TypeError(
             f"{type(model).__name__} is a subclassed keras.Model: its layers are wired in "
             "Python code, so its activations cannot be swapped from outside. Write a "
@@ -141,19 +143,13 @@ def _check_model(model):
         raise ValueError("the model is not built: call it on data or give it an Input first")
 
 
-def _is_functional(model) -> bool:
-    from keras.src.models.functional import Functional
-
-    return isinstance(model, Functional)
-
-
 def _walk(model, include, exclude, keep_output, recurrent, prefix="", outputs=None):
     """Yield (layer object, Site) for every site of ``model`` that would be swapped."""
     outputs = _output_layers(model) if outputs is None else outputs
     for layer in model.layers:
         name = prefix + layer.name
         if isinstance(layer, keras.Model):
-            if _is_functional(layer) or isinstance(layer, keras.Sequential):
+            if is_functional(layer) or isinstance(layer, keras.Sequential):
                 inner_out = _output_layers(layer) if id(layer) in outputs else set()
                 yield from _walk(layer, include, exclude, keep_output, recurrent,
                                  name + "/", inner_out)

@@ -27,40 +27,14 @@ def _x(shape, seed=0):
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 
 
-# --------------------------------------------------------------------------
-# The Keras lookup mechanism: fails loudly if a Keras release changes it.
-# --------------------------------------------------------------------------
-def test_guard_keras_string_lookup_reads_all_objects_dict():
-    from keras.src import activations as kact
-
-    assert isinstance(kact.ALL_OBJECTS_DICT, dict), (
-        "keras.src.activations.ALL_OBJECTS_DICT is gone: keras_acts string names cannot work "
-        "with this Keras release; update registry.keras_table"
-    )
-    sentinel = "keras_acts_guard_probe"
-
-    def probe(x):
-        return x
-
-    kact.ALL_OBJECTS_DICT[sentinel] = probe
-    try:
-        assert keras.activations.get(sentinel) is probe, (
-            "keras.activations.get(str) no longer reads ALL_OBJECTS_DICT; "
-            "keras_acts must install its names elsewhere"
-        )
-        assert keras.layers.Dense(2, activation=sentinel).activation is probe
-    finally:
-        del kact.ALL_OBJECTS_DICT[sentinel]
-
-
 def test_our_names_are_installed_and_builtins_untouched():
-    from keras.src import activations as kact
+    from keras_acts.internals import activation_table
 
     for name in OURS:
         assert keras.activations.get(name) is registry.FUNCTIONS[name]
     for name in registry.KERAS_BUILTINS:
         assert CATALOGUE[name].keras_builtin, f"Keras built-in {name} lacks a catalogue entry"
-        fn = kact.ALL_OBJECTS_DICT[name]
+        fn = activation_table()[name]
         assert fn.__module__.startswith("keras."), f"{name} was shadowed by {fn.__module__}"
         assert fn is CATALOGUE[name].fn
     assert not set(OURS) & registry.KERAS_BUILTINS
