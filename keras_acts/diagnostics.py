@@ -162,9 +162,9 @@ def _learnable_layer_types() -> tuple:
     return (ActivationLayer,)
 
 
-def _site(layer, output_layers) -> Site | None:
+def _site(layer, out: bool) -> Site | None:
+    """The diagnostics' view of one site that ``keras_acts.swap.walk`` found."""
     L = keras.layers
-    out = id(layer) in output_layers
     if isinstance(layer, L.Activation):
         name, params = identify(layer.activation)
         if name == "linear":
@@ -199,16 +199,16 @@ def _site(layer, output_layers) -> Site | None:
     return site
 
 
-def _walk(layer):
+def _all_layers(layer):
     for sub in getattr(layer, "layers", None) or ():
         yield sub
-        yield from _walk(sub)
+        yield from _all_layers(sub)
 
 
 def kernel_layers(model) -> list:
     """Layers with a trainable ``kernel`` (Dense, Conv, EinsumDense, ...), in model order."""
     found = []
-    for layer in _walk(model):
+    for layer in _all_layers(model):
         try:
             k = getattr(layer, "kernel", None)
         except Exception:  # noqa: BLE001 - unbuilt / quantized layers
@@ -219,18 +219,13 @@ def kernel_layers(model) -> list:
 
 
 def activation_sites(model) -> list[Site]:
-    """The activation sites among the model's top-level layers, in model order."""
-    outputs = set()
-    for t in getattr(model, "outputs", None) or ():
-        hist = getattr(t, "_keras_history", None)
-        if hist is not None:
-            outputs.add(id(hist[0] if isinstance(hist, tuple) else hist.operation))
-    sites = []
-    for layer in getattr(model, "layers", None) or ():
-        s = _site(layer, outputs)
-        if s is not None:
-            sites.append(s)
-    return sites
+    """The activation sites among the model's top-level layers, in model order (found by
+    ``keras_acts.swap.walk``, the one site walker)."""
+    from .swap import walk
+
+    sites = [_site(layer, site.output) for layer, site in walk(model, keep_output=False,
+                                                                   nested=False)]
+    return [s for s in sites if s is not None]
 
 
 # ----------------------------------------------------------------------------- numerics

@@ -26,9 +26,10 @@ from typing import Any, Callable, NamedTuple
 
 import keras
 
+from .graph import output_layers, producer
 from .internals import is_functional
 
-__all__ = ["Site", "activation_sites", "swap_activations", "as_layer"]
+__all__ = ["Site", "walk", "activation_sites", "swap_activations", "as_layer"]
 
 #: Keras layers that are an activation and nothing else
 _ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Activation")
@@ -90,28 +91,6 @@ def _attr_value(layer, attribute):
     return getattr(cell if cell is not None else layer, attribute, None)
 
 
-def _producer(tensor):
-    hist = getattr(tensor, "_keras_history", None)
-    return hist.operation if hist is not None else None
-
-
-def _output_layers(model) -> set[int]:
-    """ids of the layers that produce the model's outputs (looking into nested models)."""
-    out: set[int] = set()
-    for t in model.outputs:
-        layer = _producer(t)
-        while isinstance(layer, keras.Model) and layer.outputs:
-            inner = [_producer(u) for u in layer.outputs]
-            out.add(id(layer))
-            if len(inner) != 1:
-                out.update(id(x) for x in inner if x is not None)
-                break
-            layer = inner[0]
-        if layer is not None:
-            out.add(id(layer))
-    return out
-
-
 def _feeding_kernel(layer):
     """Walk back from an activation layer to the layer with a kernel that feeds it."""
     seen = 0
@@ -119,7 +98,7 @@ def _feeding_kernel(layer):
         nodes = getattr(layer, "_inbound_nodes", None) or []
         if len(nodes) != 1 or len(nodes[0].input_tensors) != 1:
             return None
-        prev = _producer(nodes[0].input_tensors[0])
+        prev = producer(nodes[0].input_tensors[0])
         if prev is None or isinstance(prev, keras.layers.InputLayer):
             return None
         if getattr(prev, "kernel", None) is not None or hasattr(prev, "kernel_initializer"):
@@ -143,16 +122,22 @@ def _check_model(model):
         raise ValueError("the model is not built: call it on data or give it an Input first")
 
 
-def _walk(model, include, exclude, keep_output, recurrent, prefix="", outputs=None):
-    """Yield (layer object, Site) for every site of ``model`` that would be swapped."""
-    outputs = _output_layers(model) if outputs is None else outputs
-    for layer in model.layers:
-        name = prefix + layer.name
+def walk(model, *, include=None, exclude=None, keep_output: bool = True,
+         recurrent: bool = False, nested: bool = True, _prefix="", _outputs=None):
+    """Yield ``(layer object, Site)`` for every activation site of ``model``, in layer order:
+    the one walker behind ``activation_sites``, ``swap_activations`` and
+    ``keras_acts.diagnostics.activation_sites``. ``nested``: also the sites inside nested
+    Functional / Sequential models (named ``outer/inner``); the other arguments as
+    ``swap_activations`` takes them."""
+    outputs = output_layers(model) if _outputs is None else _outputs
+    for layer in getattr(model, "layers", None) or ():
+        name = _prefix + layer.name
         if isinstance(layer, keras.Model):
-            if is_functional(layer) or isinstance(layer, keras.Sequential):
-                inner_out = _output_layers(layer) if id(layer) in outputs else set()
-                yield from _walk(layer, include, exclude, keep_output, recurrent,
-                                 name + "/", inner_out)
+            if nested and (is_functional(layer) or isinstance(layer, keras.Sequential)):
+                inner_out = output_layers(layer) if id(layer) in outputs else set()
+                yield from walk(layer, include=include, exclude=exclude,
+                                keep_output=keep_output, recurrent=recurrent,
+                                _prefix=name + "/", _outputs=inner_out)
             continue
         if not _selected(layer, name, include, exclude):
             continue
@@ -198,7 +183,8 @@ def activation_sites(model, *, include=None, exclude=None, keep_output: bool = T
                      recurrent: bool = False) -> list[Site]:
     """The nonlinearities ``swap_activations`` would replace (same arguments), in layer order."""
     _check_model(model)
-    return [site for _, site in _walk(model, include, exclude, keep_output, recurrent)]
+    return [site for _, site in walk(model, include=include, exclude=exclude,
+                                     keep_output=keep_output, recurrent=recurrent)]
 
 
 def _factory(activation) -> tuple[Callable[[], Any], bool]:
@@ -251,7 +237,8 @@ def swap_activations(model, activation, *, include=None, exclude=None,
 
     _check_model(model)
     make, is_layer = _factory(activation)
-    sites = list(_walk(model, include, exclude, keep_output, recurrent))
+    sites = list(walk(model, include=include, exclude=exclude, keep_output=keep_output,
+                     recurrent=recurrent))
     by_layer: dict[int, list[Site]] = {}
     for layer, site in sites:
         by_layer.setdefault(id(layer), []).append(site)

@@ -232,9 +232,9 @@ def outputs_logits(model) -> bool:
     """Whether the model's (first) output is logits: its last layer applies no softmax."""
     import keras
 
-    layer = model.outputs[0]._keras_history.operation if model.outputs else None
-    while isinstance(layer, keras.Model) and layer.outputs:
-        layer = layer.outputs[0]._keras_history.operation
+    from keras_acts.graph import final_layer
+
+    layer = final_layer(model)
     if isinstance(layer, keras.layers.Softmax):
         return False
     act = getattr(layer, "activation", None)
