@@ -201,12 +201,9 @@ def _layer_spec(layer) -> _Spec:
             "pass a catalogue name, a function, or a keras_acts layer"
         )
     config = layer.get_config()
-    for k in ("axis", "shared_axes"):
-        config.pop(k, None)
-    if "channel_shared" in config:
-        config["channel_shared"] = True
-    if "per_channel" in config:
-        config["per_channel"] = False
+    config.pop("axis", None)
+    if "shared_axes" in config:  # the moment is the same for one value per layer
+        config["shared_axes"] = "all"
     key = json.dumps(config, sort_keys=True, default=str)
     return _Spec(family, lambda: _layer_m2(type(layer), key), getattr(layer, "negative_slope", None),
                  type(layer).__name__)

@@ -8,11 +8,13 @@ Every layer here
 * stores its parameters in float32 (``autocast=False``) and computes in float32
   for float16 / bfloat16 inputs, casting the result back to the layer's compute
   dtype, so ``mixed_float16`` / ``mixed_bfloat16`` policies work;
-* is channel-wise by default where the paper is (one value per channel of
-  ``axis``, the last axis, shared over batch and spatial axes). ``shared_axes``
-  (Keras convention: 1-based axes, the batch axis being 0) overrides which axes
-  share a value; ``channel_shared=True`` (``per_channel=False`` for the
-  catalogue-derived layers) gives one scalar per parameter.
+* says how a parameter is shared the one way Keras does, ``shared_axes``: None = one value
+  per channel of ``axis`` (the last axis), shared over the batch and spatial axes; a list =
+  those (1-based, the batch axis being 0) axes share a value, Keras's convention (``[]``: one
+  value per element); ``"all"`` = one value per layer. Each layer's default follows its paper
+  (PReLU per channel, SwishX one per layer, ...). The older ``channel_shared=True`` and
+  ``per_channel=True/False`` still work, with a ``FutureWarning`` naming the replacement,
+  and saved files that use them load unchanged.
 
 ``Learnable(name, trainable=(param, ...))`` turns any parametric catalogue entry
 into a layer; ``SwishX``, ``Snake``, ``SoftExponential``, ``PFTS``, ``StarReLU``
@@ -39,6 +41,7 @@ catalogue; each layer is short, and they are read and tested together.
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 import weakref
 
@@ -65,23 +68,44 @@ def _register(cls):
 # ----------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------
+#: ``shared_axes`` for one value per layer (every axis shared)
+ALL = "all"
+
+
 def _as_axes(shared_axes):
-    if shared_axes is None:
-        return None
+    if shared_axes is None or shared_axes == ALL:
+        return shared_axes
+    if isinstance(shared_axes, str):
+        raise ValueError(f"shared_axes must be None, {ALL!r} or a list of axes, not {shared_axes!r}")
     if isinstance(shared_axes, int):
         return [shared_axes]
     return [int(a) for a in shared_axes]
 
 
-def param_shape(input_shape, axis=-1, shared_axes=None, channel_shared=False):
-    """Shape of a per-channel parameter for ``input_shape`` (batch axis first).
+def shared_axes_from_legacy(name, shared_axes, values: dict, warn: bool = True):
+    """``shared_axes`` for the pre-0.2 spellings in ``values`` (removed from it):
+    ``channel_shared=True`` and ``per_channel=False`` mean ``"all"``, ``per_channel=True``
+    one value per channel (None, or the ``shared_axes`` list given beside it)."""
+    old = {k: values.pop(k) for k in ("channel_shared", "per_channel") if k in values}
+    if not old:
+        return shared_axes
+    one = bool(old.get("channel_shared", False)) or not old.get("per_channel", True)
+    new = ALL if one else (None if shared_axes == ALL else shared_axes)
+    if warn:
+        said = ", ".join(f"{k}={v!r}" for k, v in old.items())
+        warnings.warn(f"{name}({said}) is deprecated: write shared_axes={new!r}", FutureWarning,
+                      stacklevel=4)
+    return new
 
-    Default: one value per channel of ``axis``, broadcast over the batch and
-    every other axis. ``shared_axes`` lists the (1-based, batch = 0) axes that
-    share one value (Keras ``PReLU`` convention; ``[]`` = one value per element).
-    ``channel_shared`` gives a scalar.
+
+def param_shape(input_shape, axis=-1, shared_axes=None):
+    """Shape of a parameter for ``input_shape`` (batch axis first).
+
+    ``shared_axes`` None: one value per channel of ``axis``, broadcast over the batch and
+    every other axis; a list: those (1-based, batch = 0) axes share one value (Keras
+    ``PReLU`` convention; ``[]`` = one value per element); ``"all"``: a scalar.
     """
-    if channel_shared:
+    if shared_axes == ALL:
         return ()
     input_shape = tuple(input_shape)
     ndim = len(input_shape)
@@ -206,11 +230,11 @@ class ActivationLayer(keras.layers.Layer):
     #: family for keras_acts.initializer_for ('he' | 'lecun' | 'glorot' | 'gain')
     init_family = "gain"
 
-    def __init__(self, axis=-1, shared_axes=None, channel_shared=False, **kwargs):
+    def __init__(self, axis=-1, shared_axes=None, **kwargs):
+        shared_axes = shared_axes_from_legacy(type(self).__name__, shared_axes, kwargs)
         super().__init__(**kwargs)
         self.axis = int(axis)
         self.shared_axes = _as_axes(shared_axes)
-        self.channel_shared = bool(channel_shared)
         self.supports_masking = True
         object.__setattr__(self, "_ka_tracked_by", weakref.WeakSet())
 
@@ -263,7 +287,7 @@ class ActivationLayer(keras.layers.Layer):
         """The per-channel weight shape for ``input_shape``; also sets ``input_spec`` (as
         Keras's PReLU does in ``build``), so that a later input of another rank or another
         size along a weight's axes fails with Keras's clear message, not a broadcast error."""
-        shape = param_shape(input_shape, self.axis, self.shared_axes, self.channel_shared)
+        shape = param_shape(input_shape, self.axis, self.shared_axes)
         self._pin_input(input_shape, shape)
         return shape
 
@@ -316,9 +340,18 @@ class ActivationLayer(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(axis=self.axis, shared_axes=self.shared_axes,
-                      channel_shared=self.channel_shared)
+        config.update(axis=self.axis, shared_axes=self.shared_axes)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Also files saved before 0.2 (``channel_shared`` / ``per_channel``), silently."""
+        config = dict(config)
+        if "channel_shared" in config or "per_channel" in config:
+            default = inspect.signature(cls.__init__).parameters.get("shared_axes")
+            given = config.get("shared_axes", None if default is None else default.default)
+            config["shared_axes"] = shared_axes_from_legacy(cls.__name__, given, config, False)
+        return super().from_config(config)
 
 
 # ----------------------------------------------------------------------------
@@ -331,7 +364,7 @@ class PReLU(ActivationLayer):
     ``f(x) = x if x > 0 else alpha * x`` with ``alpha`` learned, initialised to
     0.25 and **channel-wise** (one alpha per channel of the last axis, shared over
     batch and spatial axes) as in the paper. ``shared_axes=[]`` gives Keras's
-    one-alpha-per-element form, ``channel_shared=True`` a single alpha. The paper
+    one-alpha-per-element form, ``shared_axes="all"`` a single alpha. The paper
     applies no weight decay to alpha: ``alpha_regularizer`` defaults to None.
 
     >>> keras.Sequential([keras.layers.Dense(64), keras_acts.layers.PReLU()])
@@ -340,9 +373,8 @@ class PReLU(ActivationLayer):
     init_family = "he"
 
     def __init__(self, alpha_initializer=0.25, alpha_regularizer=None, alpha_constraint=None,
-                 shared_axes=None, channel_shared=False, axis=-1, **kwargs):
-        super().__init__(axis=axis, shared_axes=shared_axes, channel_shared=channel_shared,
-                         **kwargs)
+                 shared_axes=None, axis=-1, **kwargs):
+        super().__init__(axis=axis, shared_axes=shared_axes, **kwargs)
         self.alpha_initializer = _initializer(alpha_initializer)
         self.alpha_regularizer = keras.regularizers.get(alpha_regularizer)
         self.alpha_constraint = keras.constraints.get(alpha_constraint)
@@ -437,15 +469,16 @@ class Learnable(ActivationLayer):
         activation: catalogue name (``keras_acts.layers.learnable_entries()``).
         trainable: names of the parameters to learn (default: all learnable ones);
             a bool is Keras's usual layer flag. Stored in the config as ``learn``.
-        per_channel: one value per channel of ``axis`` (else one per layer).
+        shared_axes: ``"all"`` (default) one value per layer, None one per channel of
+            ``axis``, or Keras's list of shared axes.
         params: initial values of the learned parameters and values of the fixed
             ones; catalogue parameter names may also be given as keywords.
         regularizer: applied to every learned parameter (default none).
         learn: same as a tuple ``trainable`` (what ``get_config`` stores).
     """
 
-    def __init__(self, activation, trainable=None, per_channel=False, params=None,
-                 regularizer=None, axis=-1, shared_axes=None, learn=None, **kwargs):
+    def __init__(self, activation, trainable=None, params=None, regularizer=None, axis=-1,
+                 shared_axes=ALL, learn=None, **kwargs):
         e = _entry(activation)
         if e.alias_of:
             e = CATALOGUE[e.alias_of] if CATALOGUE[e.alias_of].params == e.params else e
@@ -472,11 +505,9 @@ class Learnable(ActivationLayer):
         for k in learn:
             if full[k] is None:
                 raise ValueError(f"{e.name}: give an initial value for learned parameter {k!r}")
-        super().__init__(axis=axis, shared_axes=shared_axes, channel_shared=not per_channel,
-                         trainable=layer_trainable, **kwargs)
+        super().__init__(axis=axis, shared_axes=shared_axes, trainable=layer_trainable, **kwargs)
         self.entry = e
         self.learn = tuple(learn)
-        self.per_channel = bool(per_channel)
         self.params = {k: v for k, v in params.items()}
         self._full_params = full
         self.regularizer = keras.regularizers.get(regularizer)
@@ -519,10 +550,9 @@ class Learnable(ActivationLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("channel_shared")
         config.update(
-            activation=self.entry.name, learn=list(self.learn), per_channel=self.per_channel,
-            params=dict(self.params), regularizer=_ser(self.regularizer, "regularizers"),
+            activation=self.entry.name, learn=list(self.learn), params=dict(self.params),
+            regularizer=_ser(self.regularizer, "regularizers"),
         )
         return config
 
@@ -531,17 +561,13 @@ class _FromCatalogue(Learnable):
     """A named Learnable with the parameters as keyword arguments (its config)."""
 
     _activation: str = ""
-    _per_channel_default = False
 
-    def __init__(self, per_channel=None, regularizer=None, axis=-1, shared_axes=None,
-                 trainable=True, **kwargs):
+    def __init__(self, regularizer=None, axis=-1, shared_axes=ALL, trainable=True, **kwargs):
         e = CATALOGUE[self._activation]
         params = {k: kwargs.pop(k) for k in list(kwargs) if k in e.params}
         super().__init__(
-            self._activation, trainable=bool(trainable),
-            per_channel=self._per_channel_default if per_channel is None else per_channel,
-            params=params, regularizer=regularizer, axis=axis, shared_axes=shared_axes,
-            learn=self._learn(e), **kwargs,
+            self._activation, trainable=bool(trainable), params=params, regularizer=regularizer,
+            axis=axis, shared_axes=shared_axes, learn=self._learn(e), **kwargs,
         )
 
     def _learn(self, e):
@@ -562,15 +588,15 @@ class _FromCatalogue(Learnable):
 class SwishX(_FromCatalogue):
     """Swish with a learnable beta: ``x * sigmoid(beta * x)`` (Ramachandran et al. 2017).
 
-    ``SwishX(beta=1.0)`` learns one beta (``per_channel=True``: one per channel);
+    ``SwishX(beta=1.0)`` learns one beta (``shared_axes=None``: one per channel);
     ``trainable=False`` freezes it. The string name ``"swish_x"`` stays the
     stateless function.
     """
 
     _activation = "swish_x"
 
-    def __init__(self, beta=1.0, trainable=True, per_channel=False, **kwargs):
-        super().__init__(beta=beta, trainable=trainable, per_channel=per_channel, **kwargs)
+    def __init__(self, beta=1.0, trainable=True, shared_axes=ALL, **kwargs):
+        super().__init__(beta=beta, trainable=trainable, shared_axes=shared_axes, **kwargs)
 
 
 @_register
@@ -579,10 +605,9 @@ class Snake(_FromCatalogue):
     (Ziyin et al. 2020), one per channel by default (as in BigVGAN)."""
 
     _activation = "snake"
-    _per_channel_default = True
 
-    def __init__(self, alpha=1.0, per_channel=True, **kwargs):
-        super().__init__(alpha=alpha, per_channel=per_channel, **kwargs)
+    def __init__(self, alpha=1.0, shared_axes=None, **kwargs):
+        super().__init__(alpha=alpha, shared_axes=shared_axes, **kwargs)
 
 
 @_register
@@ -591,10 +616,9 @@ class SoftExponential(_FromCatalogue):
     unit in the paper, hence per-channel by default); alpha = 0 is the identity."""
 
     _activation = "soft_exponential"
-    _per_channel_default = True
 
-    def __init__(self, alpha=0.0, per_channel=True, **kwargs):
-        super().__init__(alpha=alpha, per_channel=per_channel, **kwargs)
+    def __init__(self, alpha=0.0, shared_axes=None, **kwargs):
+        super().__init__(alpha=alpha, shared_axes=shared_axes, **kwargs)
 
 
 @_register
@@ -603,8 +627,8 @@ class PFTS(_FromCatalogue):
 
     _activation = "fts"
 
-    def __init__(self, T=-0.2, per_channel=False, **kwargs):
-        super().__init__(T=T, per_channel=per_channel, **kwargs)
+    def __init__(self, T=-0.2, shared_axes=ALL, **kwargs):
+        super().__init__(T=T, shared_axes=shared_axes, **kwargs)
 
 
 @_register
@@ -613,8 +637,8 @@ class StarReLU(_FromCatalogue):
 
     _activation = "star_relu"
 
-    def __init__(self, s=0.8944, b=-0.4472, per_channel=False, **kwargs):
-        super().__init__(s=s, b=b, per_channel=per_channel, **kwargs)
+    def __init__(self, s=0.8944, b=-0.4472, shared_axes=ALL, **kwargs):
+        super().__init__(s=s, b=b, shared_axes=shared_axes, **kwargs)
 
 
 @_register
@@ -631,8 +655,8 @@ class RReLU(_FromCatalogue):
     recomputable = False
 
     def __init__(self, lower=0.125, upper=1.0 / 3.0, seed=None, **kwargs):
-        _refuse(self, kwargs, "per_channel")
-        super().__init__(lower=lower, upper=upper, per_channel=False, **kwargs)
+        _refuse(self, kwargs, "per_channel", "channel_shared")
+        super().__init__(lower=lower, upper=upper, **kwargs)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -649,7 +673,6 @@ class RReLU(_FromCatalogue):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("per_channel")
         config["seed"] = self.seed
         return config
 
@@ -663,11 +686,9 @@ class _ParamLayer(ActivationLayer):
     #: name -> (default initial value, default constraint or None)
     PARAMS: dict = {}
 
-    def __init__(self, initializers, regularizer=None, constraints=None, per_channel=True,
-                 axis=-1, shared_axes=None, **kwargs):
-        super().__init__(axis=axis, shared_axes=shared_axes, channel_shared=not per_channel,
-                         **kwargs)
-        self.per_channel = bool(per_channel)
+    def __init__(self, initializers, regularizer=None, constraints=None, axis=-1,
+                 shared_axes=None, **kwargs):
+        super().__init__(axis=axis, shared_axes=shared_axes, **kwargs)
         self.initializers = {k: _initializer(v) for k, v in initializers.items()}
         self.regularizer = keras.regularizers.get(regularizer)
         self.constraints = {k: keras.constraints.get(v) for k, v in (constraints or {}).items()}
@@ -683,11 +704,9 @@ class _ParamLayer(ActivationLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("channel_shared")
         config.update({f"{k}_initializer": _ser(v, "initializers")
                        for k, v in self.initializers.items()})
         config["regularizer"] = _ser(self.regularizer, "regularizers")
-        config["per_channel"] = self.per_channel
         return config
 
 
@@ -697,18 +716,18 @@ class PELU(_ParamLayer):
     ``f(x) = (a/b) x if x >= 0 else a (exp(x/b) - 1)``, a, b > 0.
 
     a, b start at 1 (ELU) and are kept >= ``min_value`` (0.1 in the paper) by a
-    constraint. One pair per layer as in the paper; ``per_channel=True`` for one
+    constraint. One pair per layer as in the paper; ``shared_axes=None`` for one
     per channel.
     """
 
     init_family = "he"
 
     def __init__(self, a_initializer=1.0, b_initializer=1.0, min_value=0.1, regularizer=None,
-                 per_channel=False, **kwargs):
+                 shared_axes=ALL, **kwargs):
         self.min_value = float(min_value)
         bound = Bounds(self.min_value, None)
         super().__init__({"a": a_initializer, "b": b_initializer}, regularizer,
-                         {"a": bound, "b": bound}, per_channel, **kwargs)
+                         {"a": bound, "b": bound}, shared_axes=shared_axes, **kwargs)
 
     def activation(self, x, training=None):
         a, b = self.param(self.a, x), self.param(self.b, x)
@@ -728,10 +747,10 @@ class SReLU(_ParamLayer):
     init_family = "he"
 
     def __init__(self, t_left_initializer=0.0, a_left_initializer=0.2, t_right_initializer=1.0,
-                 a_right_initializer=1.0, regularizer=None, per_channel=True, **kwargs):
+                 a_right_initializer=1.0, regularizer=None, shared_axes=None, **kwargs):
         super().__init__({"t_left": t_left_initializer, "a_left": a_left_initializer,
                           "t_right": t_right_initializer, "a_right": a_right_initializer},
-                         regularizer, None, per_channel, **kwargs)
+                         regularizer, None, shared_axes=shared_axes, **kwargs)
 
     def activation(self, x, training=None):
         tl, al = self.param(self.t_left, x), self.param(self.a_left, x)
@@ -751,14 +770,14 @@ class APL(_ParamLayer):
     init_family = "he"
 
     def __init__(self, hinges=2, a_initializer="zeros", b_initializer=None, regularizer=None,
-                 per_channel=True, **kwargs):
+                 shared_axes=None, **kwargs):
         self.hinges = int(hinges)
         if self.hinges < 1:
             raise ValueError(f"APL: hinges must be >= 1, got {hinges}")
         if b_initializer is None:
             b_initializer = keras.initializers.RandomUniform(-1.0, 1.0, seed=0)
         super().__init__({"a": a_initializer, "b": b_initializer}, regularizer, None,
-                         per_channel, **kwargs)
+                         shared_axes=shared_axes, **kwargs)
 
     def _shape_for(self, name, shape):
         return (self.hinges,) + (tuple(shape) or ())
@@ -781,8 +800,9 @@ class TLU(_ParamLayer):
 
     init_family = "he"
 
-    def __init__(self, tau_initializer=0.0, regularizer=None, per_channel=True, **kwargs):
-        super().__init__({"tau": tau_initializer}, regularizer, None, per_channel, **kwargs)
+    def __init__(self, tau_initializer=0.0, regularizer=None, shared_axes=None, **kwargs):
+        super().__init__({"tau": tau_initializer}, regularizer, None, shared_axes=shared_axes,
+                         **kwargs)
 
     def activation(self, x, training=None):
         return ops.maximum(x, self.param(self.tau, x))
@@ -799,11 +819,11 @@ class DyT(_ParamLayer):
     def __init__(self, alpha_initializer=0.5, affine=True, gamma_initializer="ones",
                  beta_initializer="zeros", regularizer=None, **kwargs):
         self.affine = bool(affine)
-        _refuse(self, kwargs, "per_channel")
+        _refuse(self, kwargs, "per_channel", "channel_shared")
         inits = {"alpha": alpha_initializer}
         if self.affine:
             inits.update(gamma=gamma_initializer, beta=beta_initializer)
-        super().__init__(inits, regularizer, None, True, **kwargs)
+        super().__init__(inits, regularizer, None, **kwargs)
 
     def _shape_for(self, name, shape):
         return () if name == "alpha" else shape
@@ -816,7 +836,6 @@ class DyT(_ParamLayer):
 
     def get_config(self):
         config = super().get_config()
-        config.pop("per_channel")
         config["affine"] = self.affine
         if not self.affine:
             config.update(gamma_initializer="ones", beta_initializer="zeros")
@@ -869,13 +888,13 @@ class Rational(_ParamLayer):
 
     Coefficients are initialised to approximate ``leaky_relu(x, negative_slope)``
     on [-3, 3] (``rational_coefficients``); one set per layer as in the paper,
-    ``per_channel=True`` for one per channel.
+    ``shared_axes=None`` for one per channel.
     """
 
     init_family = "he"
 
     def __init__(self, degrees=(5, 4), negative_slope=0.01, numerator_initializer=None,
-                 denominator_initializer=None, regularizer=None, per_channel=False, **kwargs):
+                 denominator_initializer=None, regularizer=None, shared_axes=ALL, **kwargs):
         self.degrees = (int(degrees[0]), int(degrees[1]))
         self.negative_slope = float(negative_slope)
         if numerator_initializer is None or denominator_initializer is None:
@@ -884,7 +903,7 @@ class Rational(_ParamLayer):
             denominator_initializer = denominator_initializer or Coefficients(den)
         super().__init__({"numerator": numerator_initializer,
                           "denominator": denominator_initializer},
-                         regularizer, None, per_channel, **kwargs)
+                         regularizer, None, shared_axes=shared_axes, **kwargs)
 
     def _shape_for(self, name, shape):
         k = self.degrees[0] + 1 if name == "numerator" else self.degrees[1]
@@ -922,7 +941,7 @@ class Maxout(ActivationLayer):
 
     def __init__(self, pieces=2, units=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, axis=-1, **kwargs):
-        _refuse(self, kwargs, "shared_axes", "channel_shared")
+        _refuse(self, kwargs, "shared_axes", "channel_shared", "per_channel")
         super().__init__(axis=axis, **kwargs)
         self.pieces = int(pieces)
         if self.pieces < 1:
@@ -976,8 +995,7 @@ class Maxout(ActivationLayer):
 
     def get_config(self):
         config = super().get_config()
-        for k in ("shared_axes", "channel_shared"):
-            config.pop(k)
+        config.pop("shared_axes")
         config.update(pieces=self.pieces, units=self.units,
                       kernel_initializer=_ser(self.kernel_initializer, "initializers"),
                       bias_initializer=_ser(self.bias_initializer, "initializers"),

@@ -238,7 +238,7 @@ def swap_activations(model, activation, *, include=None, exclude=None,
     _check_model(model)
     make, is_layer = _factory(activation)
     sites = list(walk(model, include=include, exclude=exclude, keep_output=keep_output,
-                     recurrent=recurrent))
+                      recurrent=recurrent))
     by_layer: dict[int, list[Site]] = {}
     for layer, site in sites:
         by_layer.setdefault(id(layer), []).append(site)

@@ -36,8 +36,10 @@ FEATURES = 4
 #: one model per learnable layer class: name -> factory
 LAYER_MODELS = {
     "PReLU": lambda: L.PReLU(),
-    "Learnable": lambda: L.Learnable("aria2", per_channel=True),
-    "SwishX": lambda: L.SwishX(per_channel=True),
+    # (the committed files were written before 0.2 with per_channel=True: they also show that
+    # files with the old keys load)
+    "Learnable": lambda: L.Learnable("aria2", shared_axes=None),
+    "SwishX": lambda: L.SwishX(shared_axes=None),
     "Snake": lambda: L.Snake(),
     "SoftExponential": lambda: L.SoftExponential(),
     "PFTS": lambda: L.PFTS(),

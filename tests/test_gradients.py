@@ -204,7 +204,7 @@ def test_saved_model_loads_and_trains_with_the_switch_off(tmp_path):
 
 
 #: one instance per learnable layer class (constructor arguments where defaults need them)
-LAYER_ARGS = {"Learnable": dict(activation="aria2", per_channel=True), "APL": dict(hinges=2),
+LAYER_ARGS = {"Learnable": dict(activation="aria2", shared_axes=None), "APL": dict(hinges=2),
               "Maxout": dict(pieces=2, units=8)}
 
 

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: one small instance of every layer class (non-default values where a default would be trivial)
 FACTORIES = {
     "PReLU": lambda: L.PReLU(),
-    "Learnable": lambda: L.Learnable("aria2", per_channel=True),
+    "Learnable": lambda: L.Learnable("aria2", shared_axes=None),
     "SwishX": lambda: L.SwishX(beta=1.2),
     "Snake": lambda: L.Snake(),
     "SoftExponential": lambda: L.SoftExponential(),  # alpha = 0: the identity
@@ -105,7 +105,7 @@ def test_prelu_paper_defaults_channelwise():
 @pytest.mark.parametrize("kwargs, shape", [
     ({"shared_axes": []}, (4, 4, 3)),          # Keras's one alpha per element
     ({"shared_axes": [1]}, (4, 3)),
-    ({"channel_shared": True}, ()),
+    ({"shared_axes": "all"}, ()),
     ({"axis": 1}, (4, 1, 1)),                   # channels_first: (B, C, H, W)
 ])
 def test_prelu_sharing_options(kwargs, shape):
@@ -258,7 +258,7 @@ def test_learnable_matches_catalogue_and_has_gradients(name):
     e = CATALOGUE[name]
     # relu's threshold has a gradient only through a non-zero negative slope
     params = {"negative_slope": 0.1} if name == "relu" else {}
-    layer = L.Learnable(name, per_channel=True, **params)
+    layer = L.Learnable(name, shared_axes=None, **params)
     want = _np(evaluate(e, e.fn, GRID, {**e.defaults, **params}))
     got = _np(layer(GRID))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -370,7 +370,7 @@ def test_swish_x_layer_and_string_stay_distinct():
     e = CATALOGUE["swish_x"]
     np.testing.assert_allclose(_np(layer(GRID)), _np(evaluate(e, e.fn, GRID, {"beta": 1.5})), rtol=1e-6)
     assert [tuple(w.shape) for w in layer.trainable_weights] == [()]
-    per_channel = L.SwishX(per_channel=True)
+    per_channel = L.SwishX(shared_axes=None)
     per_channel(GRID)
     assert tuple(per_channel.trainable_weights[0].shape) == (3,)
     frozen = L.SwishX(trainable=False)
@@ -407,7 +407,7 @@ def test_initial_form(name, reference, atol):
 
 def test_rational_coefficients_fit():
     num, den = L.rational_coefficients(0.2, (5, 4))
-    layer = L.Rational(negative_slope=0.2, per_channel=True)
+    layer = L.Rational(negative_slope=0.2, shared_axes=None)
     x = np.linspace(-3, 3, 61, dtype="float32")[:, None] * np.ones((1, 2), "float32")
     np.testing.assert_allclose(_np(layer(x)), _leaky(x, 0.2), atol=0.05)
     assert tuple(layer.numerator.shape) == (6, 2) and tuple(layer.denominator.shape) == (4, 2)
@@ -530,8 +530,8 @@ def test_fresh_process_round_trip_every_layer(tmp_path):
     models["chain"] = seq
     inp = keras.Input((WIDTH,))
     h = keras.layers.Dense(WIDTH, activation=L.PReLU())(inp)
-    h = keras.layers.Dense(WIDTH, activation=L.SwishX(per_channel=True))(h)
-    h = keras.layers.Dense(WIDTH, activation=L.Learnable("snake", per_channel=True))(h)
+    h = keras.layers.Dense(WIDTH, activation=L.SwishX(shared_axes=None))(h)
+    h = keras.layers.Dense(WIDTH, activation=L.Learnable("snake", shared_axes=None))(h)
     h = keras.layers.Dense(1, activation="swish_x")(h)
     functional = keras.Model(inp, h)
     functional.compile(keras.optimizers.Adam(0.03), "mse", jit_compile=False)
@@ -558,3 +558,31 @@ def test_fresh_process_round_trip_every_layer(tmp_path):
         by_shape = sorted((w.shape, w.tobytes()) for w in (loaded[k] for k in loaded.files))
         mine = sorted((tuple(w.shape), _np(w).tobytes()) for w in model.weights)
         assert by_shape == mine, f"{name}: weights differ after the fresh-process load"
+
+
+@pytest.mark.parametrize("cls, old, new", [
+    ("PReLU", {"channel_shared": True}, "all"),
+    ("SwishX", {"per_channel": True}, None),
+    ("Snake", {"per_channel": False}, "all"),
+    ("PELU", {"per_channel": True}, None),
+])
+def test_old_sharing_arguments_warn_with_the_replacement_and_still_work(cls, old, new):
+    """channel_shared / per_channel (before 0.2) = shared_axes; a FutureWarning names the
+    new spelling; a config holding the old keys (a saved file) loads silently, the same."""
+    with pytest.warns(FutureWarning, match=f"shared_axes={new!r}"):
+        layer = getattr(L, cls)(**old)
+    ref = getattr(L, cls)(shared_axes=new)
+    x = np.zeros((2, 4, 3), "float32")
+    layer(x), ref(x)
+    assert [tuple(w.shape) for w in layer.weights] == [tuple(w.shape) for w in ref.weights]
+    def config(lay):
+        return {k: v for k, v in lay.get_config().items() if k != "name"}
+
+    assert config(layer) == config(ref) and "per_channel" not in config(layer)
+    config = {**{k: v for k, v in ref.get_config().items() if k != "shared_axes"}, **old}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = getattr(L, cls).from_config(config)
+    assert loaded.shared_axes == new

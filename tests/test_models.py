@@ -34,10 +34,10 @@ def test_parse_learnable_layers():
     spec = parse_activation("prelu")
     a, b = spec.factory(), spec.factory()
     assert isinstance(a, keras_acts.layers.PReLU) and a is not b and spec.is_layer
-    spec = parse_activation("layer:PReLU:channel_shared=true")
+    spec = parse_activation("layer:PReLU:shared_axes=all")
     layer = spec.factory()
-    assert isinstance(layer, keras_acts.layers.PReLU) and layer.channel_shared
-    assert spec.name == "PReLU:channel_shared=True"
+    assert isinstance(layer, keras_acts.layers.PReLU) and layer.shared_axes == "all"
+    assert spec.name == "PReLU:shared_axes=all"
     assert isinstance(parse_activation("layer:keras.layers.LeakyReLU").factory(),
                       keras.layers.LeakyReLU)
 
