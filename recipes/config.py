@@ -1,5 +1,5 @@
-"""Grid configuration: presets, per-model and per-dataset training recipes (with their
-measured evidence beside them), defaults, the command-line parser and ``resolve_config``,
+"""Grid configuration: presets, per-model and per-dataset training recipes (the evidence
+for them in ``benchmarks/results/``), the settings' ``Config``, the parser and ``resolve_config``,
 which merges them -- built-in defaults < model recipe < (dataset, model) recipe < variant <
 preset < command line -- and validates the result once, into a frozen ``Config``.
 """
@@ -58,10 +58,7 @@ RECIPES = {
     "mlp": {},  # MODEL_DEFAULTS and Config's defaults (Adam 1e-3, cosine, batch 128)
     "snn": dict(lr=5e-4),
     # MNIST / Fashion-MNIST: three BatchNorm conv stages + random shifts; bfloat16 where the
-    # CPU has it natively (AVX512_BF16 EPYC, synthetic batches: 14.5 s per 60k-image epoch vs
-    # 24.2 s in float32, the gain needs steps_per_execution 16 as the TF default). Measured (relu,
-    # seed 0, TensorFlow, 2-core CPU): 99.51 % MNIST test accuracy after 10 epochs, 99.37 %
-    # after 5 (the classic Keras convnet, filters (32, 64) without BatchNorm: ~99.1 %).
+    # CPU has it natively. 99.51 % MNIST in 10 epochs: benchmarks/results/recipe-decisions.md
     "cnn": dict(model_options=dict(filters=(32, 64, 128), convs_per_stage=1, batchnorm=True,
                                    dense=128, dropout=0.1, dense_dropout=0.3),
                 augment="shift", mixed_precision="auto"),
@@ -94,12 +91,8 @@ AIRBENCH = dict(model_options=dict(filters=(64, 128, 128), convs_per_stage=2, ba
                 epochs=11,
                 label_smoothing=0.2, augment="flip_translate", tta="flip_translate",
                 ema=0.95 ** 5, preprocess="standardize", mixed_precision="auto")
-# (Tried: PyTorch's default init scale, var 1/(3 fan_in), instead of initializer_for's -- the
-# scale sets the effective step size under BatchNorm. Small variant, relu, seed 0, same run
-# order: test accuracy after epoch 5 74.2 % vs 81.8 % with initializer_for. Not adopted.)
-# mixed_precision="auto": bfloat16 where the CPU computes it natively (train.dtype_policy).
-# Measured with it (TensorFlow, 2-core AVX512_BF16 EPYC, relu seed 0): airbench93's widths
-# 64/128/128 train at 32 s/epoch (float32: 50-55 s) to 92.56 % (float32: 92.70 %).
+# mixed_precision="auto": bfloat16 where the CPU computes it natively (recipes.plan.dtype_policy);
+# evidence and what was tried: benchmarks/results/recipe-decisions.md
 #: ``--variant 93`` (the default) widens the last two stages to 192 (~1.9x airbench93's
 #: multiply-adds); ``--variant 94``: airbench94's widths 64/256/256 (~118 M), 10 epochs.
 VARIANTS = {"93": dict(model_options=dict(filters=(64, 192, 192))),
