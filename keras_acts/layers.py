@@ -846,17 +846,19 @@ class DyT(_ParamLayer):
 def rational_coefficients(negative_slope=0.01, degrees=(5, 4), lo=-3.0, hi=3.0):
     """(numerator, denominator) coefficients of a safe Pade unit fitted to a leaky ReLU.
 
-    Least squares (Levenberg-Marquardt, NumPy) of ``P(x) / (1 + |Q(x)|)`` to
+    Least squares (SciPy's Levenberg-Marquardt) of ``P(x) / (1 + |Q(x)|)`` to
     ``leaky_relu(x, negative_slope)`` on 601 points of ``[lo, hi]``, started
     from the linearised fit; deterministic. As Molina et al. 2019 (PAU), who
     initialise with a fit to leaky ReLU.
     """
+    from scipy.optimize import least_squares
+
     m, n = int(degrees[0]), int(degrees[1])
     x = np.linspace(lo, hi, 601)
     f = np.where(x >= 0, x, negative_slope * x)
     V = np.vander(x, m + 1, increasing=True)
     X = np.vander(x, n + 1, increasing=True)[:, 1:]
-    p = np.linalg.lstsq(np.concatenate([V, -f[:, None] * X], 1), f, rcond=None)[0]
+    start = np.linalg.lstsq(np.concatenate([V, -f[:, None] * X], 1), f, rcond=None)[0]
 
     def residual(p):
         return V @ p[: m + 1] / (1.0 + np.abs(X @ p[m + 1:])) - f
@@ -867,17 +869,8 @@ def rational_coefficients(negative_slope=0.01, degrees=(5, 4), lo=-3.0, hi=3.0):
         P = V @ p[: m + 1]
         return np.concatenate([V / Q[:, None], -(P / Q ** 2 * np.sign(B))[:, None] * X], 1)
 
-    r = residual(p)
-    cost, lam = r @ r, 1e-3
-    for _ in range(300):
-        J = jacobian(p)
-        A = J.T @ J
-        step = np.linalg.solve(A + lam * np.diag(np.diag(A) + 1e-12), -(J.T @ r))
-        r2 = residual(p + step)
-        if r2 @ r2 < cost:
-            p, r, cost, lam = p + step, r2, r2 @ r2, lam / 3.0
-        else:
-            lam *= 4.0
+    p = least_squares(residual, start, jac=jacobian, method="lm", xtol=1e-15, ftol=1e-15,
+                      gtol=1e-15, max_nfev=20000).x
     return tuple(float(v) for v in p[: m + 1]), tuple(float(v) for v in p[m + 1:])
 
 
