@@ -33,9 +33,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE)]
+sys.path.insert(0, str(HERE.parent))
 
-import ops as bench  # noqa: E402  (benchmarks/ops.py: environment and Markdown helpers)
+from benchmarks import ops as bench  # noqa: E402  (environment and Markdown helpers)
 
 ACTIVATIONS = ("relu", "silu", "swish_x", "gelu_tanh", "serf", "smish", "prelu")
 MODES = ("autodiff", "auto", "efficient")

@@ -55,7 +55,6 @@ with ours' final test accuracy >= 99.4 %.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import shlex
@@ -72,15 +71,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def _helpers():
-    """benchmarks/ops.py holds the shared header/Markdown helpers (no package needed)."""
-    spec = importlib.util.spec_from_file_location("_keras_acts_bench_ops", _HERE / "ops.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-H = _helpers()
+from benchmarks import ops as H  # noqa: E402  (the shared header / Markdown helpers)
 
 OURS_CONFIGS = ("recipe", "recipe-fast", "fast")
 KERAS_IO = dict(batch_size=128, epochs=15, validation_split=0.1)
