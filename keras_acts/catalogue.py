@@ -11,7 +11,7 @@ and its properties.
 
 Adding an activation = one ``_add(name, fn=..., grad=..., ...)`` call here (keywords =
 ``Entry`` fields) + its NumPy reference in
-``tests/reference.py``.
+``tests/library/reference.py``.
 
 Why one long module: it is the catalogue -- 74 declarative entries (one ``_add`` each, a
 field per line) and the small keras.ops helpers they share; splitting it would scatter the

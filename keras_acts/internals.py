@@ -1,7 +1,7 @@
 """Every use of Keras's private API (``keras.src``) in keras-acts, in one place and guarded.
 
 Keras 3 has no public hook for three things keras-acts needs, so they are read here and
-nowhere else; ``tests/test_internals.py`` checks each against the installed Keras and fails
+nowhere else; ``tests/library/test_internals.py`` checks each against the installed Keras and fails
 loudly when a release moves one:
 
 - ``activation_table()``: the dict ``keras.activations.get(str)`` reads

@@ -3,7 +3,7 @@
 Each reference is a tiny trained model saved by this version of keras-acts with
 the TensorFlow (default) or JAX backend, next to ``NAME.npz`` holding fixed
 inputs ``x`` and the outputs ``y`` the model gave when saved.
-``tests/test_saved_models.py`` loads every file on every backend and checks the
+``tests/library/test_saved_models.py`` loads every file on every backend and checks the
 outputs, so a change that breaks loading old files fails CI.
 
 Existing references are kept (they are the point: files written by an older

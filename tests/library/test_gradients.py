@@ -27,7 +27,7 @@ from keras_acts.registry import has_efficient_form
 from reference import REFERENCE
 
 BACKEND = keras.backend.backend()
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: every entry with an efficient backward (elementwise ones and the gated ones)
 EFFICIENT = sorted(n for n, e in CATALOGUE.items() if has_efficient_form(e))
 #: the elementwise ones with a real derivative (second derivatives)

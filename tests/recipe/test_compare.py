@@ -19,7 +19,7 @@ from recipes import compare
 from recipes.data import make_synthetic
 from recipes.plan import plan_runs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import keras_acts
 from keras_acts import layers as kl
 
 L = keras.layers
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED = {  # layer -> (attribute, activation) of every hidden site
     "conv": ("activation", "relu"), "sep": ("activation", "elu"),

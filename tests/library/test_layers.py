@@ -20,7 +20,7 @@ from keras_acts.autodiff import loss_and_grads
 from keras_acts.registry import FUNCTIONS, evaluate
 
 BACKEND = keras.backend.backend()
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: one small instance of every layer class (non-default values where a default would be trivial)
 FACTORIES = {

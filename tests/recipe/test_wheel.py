@@ -19,7 +19,7 @@ import pytest
 
 import keras_acts
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BACKEND = keras.backend.backend()
 
 

@@ -15,7 +15,7 @@ import pytest
 import keras_acts
 from keras_acts import layers as L
 
-REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                          "saved_models", "reference")
 with open(os.path.join(REFERENCE, "manifest.json")) as _f:
     MANIFEST = json.load(_f)

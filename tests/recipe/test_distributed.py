@@ -18,7 +18,7 @@ import pytest
 
 from recipes import devices, train
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BACKEND = keras.backend.backend()
 
 

@@ -15,7 +15,7 @@ import keras_acts
 from keras_acts import registry
 from keras_acts.catalogue import CATALOGUE
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 STRING_NAMES = keras_acts.names()  # every name names() lists must work by plain string
 OURS = [n for n, e in sorted(CATALOGUE.items()) if not e.keras_builtin]
 
