@@ -1,7 +1,7 @@
 """Independent float64 NumPy reference for every catalogue activation.
 
 Written from the papers / Keras documentation, *not* from ``keras_acts.catalogue``
-(no Keras, no keras_acts imports here), so that ``tests/test_catalogue.py`` compares
+(no Keras, no keras_acts imports here), so that ``tests/library/test_catalogue.py`` compares
 two independent implementations. Forms are chosen to be accurate in float64 over the
 whole float32 range (|x| up to 3.4e38): softplus via ``logaddexp``, sigmoid without
 overflow, cancellation-free branches where the textbook form cancels.
