@@ -76,7 +76,8 @@ from keras import ops
 from .catalogue import CATALOGUE
 from .registry import ActivationFunction, derivative, name_of
 
-__all__ = ["GradientFlow", "DEFINITIONS", "summarize", "activation_sites", "kernel_layers"]
+__all__ = ["GradientFlow", "DEFINITIONS", "summarize", "cost", "activation_sites",
+           "kernel_layers"]
 
 DEFINITIONS = {
     "grad_norm": "L2 norm of d loss/d kernel on the probe batch (inference mode)",
@@ -500,10 +501,7 @@ class GradientFlow(keras.callbacks.Callback):
     # -- output ----------------------------------------------------------------------------
     def cost(self) -> float | None:
         """Measurement time after epochs / training time of those epochs (0.05 = 5 %)."""
-        h = self.history
-        measured = sum(t for e, t in zip(h["epoch"], h["time_s"]) if e > 0)
-        trained = sum(h["epoch_time_s"])
-        return measured / trained if trained > 0 else None
+        return cost(self.history)
 
     def summary(self, index: int = -1) -> dict:
         return summarize(self.history, index)
@@ -610,6 +608,14 @@ def _fmt(v):
 
 def _pct(v):
     return "n/a" if v is None else f"{100 * v:.1f}%"
+
+
+def cost(history: dict) -> float | None:
+    """What the measurements of a GradientFlow ``history`` cost: their time after the
+    epochs / the training time of those epochs (0.05 = 5 %)."""
+    measured = sum(t for e, t in zip(history["epoch"], history["time_s"]) if e > 0)
+    trained = sum(history["epoch_time_s"])
+    return measured / trained if trained > 0 else None
 
 
 def summarize(history: dict, index: int = -1, hidden_only: bool = True) -> dict:

@@ -161,6 +161,7 @@ class Config(Mapping):
     feed: str = "auto"
     steps_per_execution: object = "auto"
     diagnostics: bool = True
+    probe_size: int = 256                  # GradientFlow's probe batch (diagnostics)
     # where the grid's runs execute (recipes.engine)
     engine: str = "local"
     ray_address: str | None = None

@@ -183,7 +183,7 @@ def _diagnostics_callback(cfg, d):
         from keras_acts.diagnostics import GradientFlow
     except ImportError:
         return None
-    return GradientFlow(d["x_train"], d["y_fit"], probe_size=min(256, len(d["x_train"])))
+    return GradientFlow(d["x_train"], d["y_fit"], probe_size=cfg.probe_size)
 
 
 def _loss_and_labels(cfg, d, logits=False):

@@ -4,7 +4,8 @@
     python -m recipes.vanishing --init naive --depth 30 --epochs 2
 
 A plain MLP (``--depth`` hidden Dense layers of ``--width`` units, no BatchNorm, no skip
-connections, softmax output) is trained with plain SGD + momentum for each activation, twice:
+connections, softmax output) is trained for each activation, twice, through the recipes' own
+pipeline (``recipes.train.train_one``: SGD-Nesterov, momentum 0.9, constant rate):
 
 ``naive``        every kernel ``glorot_uniform`` (Keras's default), the classic setting in
                  which sigmoid / tanh networks stop learning as they get deep;
@@ -17,7 +18,7 @@ fixed probe batch before training and after the last epoch. The table gives the 
 first-layer / last-layer gradient norm (<< 1: the gradient vanishes before it reaches the
 input), the dead / saturated units and the test accuracy.
 
-Inputs are standardised (MNIST mean / std, the SELU kit needs it) for every activation, so
+Inputs are standardised per channel (the recipes' ``standardize``; the SELU kit needs it) for every activation, so
 that only the activation and the initializer change between rows.
 
 Writes ``vanishing.md`` (table), ``vanishing.json`` (everything, including the per-layer
@@ -65,110 +66,78 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# ----------------------------------------------------------------------------- models
-def _fallback_initializer(name, seed):
-    import keras
-
-    from keras_acts import CATALOGUE
-
-    family = CATALOGUE[name].init
-    return {"he": keras.initializers.HeNormal, "lecun": keras.initializers.LecunNormal}.get(
-        family, keras.initializers.GlorotUniform)(seed=seed)
-
-
-def kernel_initializer(activation: str, init: str, seed: int):
-    """A fresh initializer for a hidden kernel followed by ``activation``."""
-    import keras
-
-    if init == "naive":
-        return keras.initializers.GlorotUniform(seed=seed)
-    try:
-        from keras_acts import initializer_for
-    except ImportError:  # pragma: no cover - older keras-acts
-        return _fallback_initializer(activation, seed)
-    return initializer_for(activation, seed=seed)
-
-
-def build_mlp(activation: str, init: str, input_shape, num_classes: int, depth: int, width: int,
-              seed: int = 0, selu_dropout: float = 0.05):
-    """The plain deep MLP (or, for selu with the recommended init, the SELU kit's)."""
-    import keras
-
-    if activation == "selu" and init == "recommended":
-        try:
-            from keras_acts import snn
-        except ImportError:  # pragma: no cover
-            snn = None
-        if snn is not None:
-            return snn.snn_mlp(tuple(input_shape), depth=depth, width=width,
-                               num_classes=num_classes, dropout=selu_dropout, seed=seed,
-                               name="mlp")
-    inputs = keras.Input(tuple(input_shape))
-    h = keras.layers.Flatten()(inputs)
-    for i in range(depth):
-        h = keras.layers.Dense(width, activation=activation, name=f"dense_{i + 1}",
-                               kernel_initializer=kernel_initializer(activation, init, seed + i))(h)
-    out = keras.layers.Dense(num_classes, activation="softmax", name="output",
-                             kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 999))(h)
-    return keras.Model(inputs, out, name="mlp")
-
-
 # ----------------------------------------------------------------------------- running
-def load_data(args):
-    from .data import DataError, load, preprocess, subset
+def row_config(args, activation: str, init: str, backend: str):
+    """The recipes' ``Config`` of one row: it trains through ``recipes.train.train_one``, the
+    pipeline every ``keras-acts compare`` run uses. ``naive``: the plain MLP with
+    ``glorot_uniform`` kernels; ``recommended``: the same MLP with ``initializer_for``'s
+    kernels (``build_model``'s default), and for selu the SELU kit (``build_model("snn")``:
+    ``keras_acts.snn.snn_mlp``, lecun_normal + AlphaDropout)."""
+    from .config import Config
 
-    ds = load(args.dataset, data_dir=args.data_dir, verbose=False)
-    if args.train or args.test:
-        ds = subset(ds, n_train=args.train or None, n_test=args.test or None, seed=args.seed)
-    mean, std = np.float32(0.1307), np.float32(0.3081)  # MNIST statistics on the [0, 1] scale
-    if args.dataset != "mnist":
-        from .data import channel_stats
+    kit = activation == "selu" and init == "recommended"
+    return Config(
+        dataset=args.dataset, data_dir=args.data_dir, preprocess="standardize",
+        train_subset=args.train or None, test_subset=args.test or None,
+        model="snn" if kit else "mlp",
+        model_options=(dict(depth=args.depth, width=args.width, dropout=args.selu_dropout) if kit
+                       else dict(depth=args.depth, width=args.width, batchnorm=False,
+                                 dropout=0.0)),
+        kernel_initializer="glorot_uniform" if init == "naive" else None,
+        activations=(activation,), seeds=1, seed_list=(args.seed,), epochs=args.epochs,
+        batch_size=args.batch_size, optimizer="sgd", lr=args.lr, momentum=0.9,
+        schedule="constant", diagnostics=True, probe_size=args.probe_size,
+        save_models=False, out=args.out, backend=backend, quiet=True, device="cpu")
 
-        mean, std = channel_stats(ds.x_train)
-    if len(ds.x_train) == 0:
-        raise DataError("empty training set")
-    return (preprocess(ds.x_train, "standardize", mean, std), ds.y_train.astype("int64"),
-            preprocess(ds.x_test, "standardize", mean, std), ds.y_test.astype("int64"),
-            ds.num_classes, ds.source)
+
+def load_data(args, backend: str) -> dict:
+    """The arrays every row trains on (``recipes.inputs.prepare_data``: the subsets,
+    per-channel standardisation)."""
+    from .inputs import prepare_data
+
+    return prepare_data(row_config(args, "relu", "naive", backend))
 
 
 def run_one(activation, init, data, args) -> dict:
     import keras
 
-    from keras_acts.diagnostics import GradientFlow, summarize
+    from keras_acts.diagnostics import cost, summarize
 
-    x, y, xt, yt, k, _ = data
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(args.seed)
-    model = build_mlp(activation, init, x.shape[1:], k, args.depth, args.width, args.seed,
-                      args.selu_dropout)
-    model.compile(optimizer=keras.optimizers.SGD(args.lr, momentum=0.9),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    flow = GradientFlow(x, y, probe_size=args.probe_size, seed=args.seed)
-    t0 = time.perf_counter()
-    model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=[flow])
-    train_s = time.perf_counter() - t0
-    _, acc = model.evaluate(xt, yt, batch_size=1000, verbose=0)
-    h = flow.history
+    from .plan import enable_determinism, plan_runs
+    from .train import train_one
+
+    cfg = row_config(args, activation, init, keras.backend.backend())
+    plan = plan_runs(cfg)
+    enable_determinism(plan)
+    rec = train_one(cfg, activation, args.seed, data, plan=plan)
+    h = rec["diagnostics"]
     start, end = summarize(h, 0), summarize(h, -1)
     names = h["layers"]["kernel"]
     return {
         "activation": activation, "init": init,
         "kernel_initializer": ("glorot_uniform" if init == "naive" else
-                               "snn kit (lecun_normal + AlphaDropout)" if activation == "selu"
-                               and any("alpha_dropout" in l.name for l in model.layers) else
-                               type(kernel_initializer(activation, init, 0)).__name__),
-        "test_accuracy": float(acc), "train_seconds": train_s,
-        "diverged": not math.isfinite(h["loss"][-1] or math.nan),
+                               "snn kit (lecun_normal + AlphaDropout)" if cfg.model == "snn"
+                               else type(_recommended(activation)).__name__),
+        "test_accuracy": rec["metrics"]["test_accuracy"],
+        "train_seconds": rec["phase_seconds"]["fit"],
+        "diverged": rec["metrics"]["diverged"],
         "ratio_start": start["grad_norm_ratio"], "ratio_end": end["grad_norm_ratio"],
         "first_start": start["grad_norm_first"], "last_start": start["grad_norm_last"],
         "dead_start": start["dead_fraction"], "dead_end": end["dead_fraction"],
         "saturated_start": start["saturated_fraction"], "saturated_end": end["saturated_fraction"],
         "grad_norm_start": [h["grad_norm"][n][0] for n in names],
         "grad_norm_end": [h["grad_norm"][n][-1] for n in names],
-        "diagnostics_cost": flow.cost(),
+        "diagnostics_cost": cost(h),
         "diagnostics": h,
+        "plan": {k: rec[k] for k in ("dtype_policy", "jit_compile", "steps_per_execution",
+                                     "feed")},
     }
+
+
+def _recommended(activation):
+    from keras_acts import initializer_for
+
+    return initializer_for(activation, seed=0)
 
 
 # ----------------------------------------------------------------------------- output
@@ -188,7 +157,7 @@ def markdown(rows, args, source) -> str:
     lines = [
         f"# Vanishing gradients: {args.depth}-layer plain MLP on {args.dataset}\n",
         f"{args.depth} hidden Dense layers × {args.width} units, softmax output, no "
-        f"BatchNorm / skips; SGD lr {args.lr} momentum 0.9, batch {args.batch_size}, "
+        f"BatchNorm / skips; SGD-Nesterov lr {args.lr} momentum 0.9, batch {args.batch_size}, "
         f"{args.epochs} epoch(s) on {args.train or 'all'} training images, test accuracy on "
         f"{args.test or 'all'} test images ({source}); standardised inputs; seed {args.seed}; "
         f"Keras {keras.__version__}, {keras.backend.backend()} backend. "
@@ -275,14 +244,16 @@ def main(argv=None) -> int:
     from .data import DataError
 
     try:
-        data = load_data(args)
+        data = load_data(args, keras.backend.backend())
     except DataError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{args.dataset}: {len(data[0])} train / {len(data[2])} test ({data[5]}), "
-          f"backend {keras.backend.backend()}, depth {args.depth} x {args.width}", flush=True)
+    source = data["source"]
+    print(f"{args.dataset}: {len(data['x_train'])} train / {len(data['x_test'])} test "
+          f"({source}), backend {keras.backend.backend()}, depth {args.depth} x {args.width}",
+          flush=True)
     rows, t0 = [], time.perf_counter()
     for init in inits:
         for a in acts:
@@ -292,7 +263,7 @@ def main(argv=None) -> int:
                   f"{_sci(r['ratio_end']):>7s}  acc {100 * r['test_accuracy']:5.1f} %  "
                   f"({r['train_seconds']:.1f} s, diagnostics {100 * (r['diagnostics_cost'] or 0):.1f} %"
                   " of training)", flush=True)
-    md = markdown(rows, args, data[5])
+    md = markdown(rows, args, source)
     try:
         plot(rows, out / "vanishing_grad_norms.png")
     except ImportError as e:
@@ -302,7 +273,7 @@ def main(argv=None) -> int:
     from keras_acts.diagnostics import jsonable
 
     (out / "vanishing.json").write_text(json.dumps(jsonable(
-        {"args": vars(args), "backend": keras.backend.backend(), "source": data[5], "rows": rows}),
+        {"args": vars(args), "backend": keras.backend.backend(), "source": source, "rows": rows}),
         indent=1, allow_nan=False), encoding="utf-8")
     print("\n" + md)
     print(f"wrote {out / 'vanishing.md'}, vanishing.json, vanishing_grad_norms.png "

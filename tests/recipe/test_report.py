@@ -222,16 +222,17 @@ def assert_tensorboard_files(logdir: Path, runs: dict, epochs: int):
             assert [e.value for e in curve] == pytest.approx(record["history"][key], rel=1e-6)
 
 
-def test_vanishing_recipe_smoke(tmp_path, monkeypatch):
+def test_vanishing_recipe_smoke(tmp_path):
     pytest.importorskip("matplotlib")
     from recipes import vanishing
-    from recipes.data import make_synthetic, preprocess
+    from recipes.data import make_synthetic
 
-    ds = make_synthetic("mnist", 96, 32, seed=0)
-    data = (preprocess(ds.x_train), ds.y_train, preprocess(ds.x_test), ds.y_test, 10, "synthetic")
-    monkeypatch.setattr(vanishing, "load_data", lambda args: data)
+    ds = make_synthetic("mnist", 96, 32, seed=0)  # a real mnist.npz in a --data-dir
+    np.savez(tmp_path / "mnist.npz", x_train=ds.x_train, y_train=ds.y_train,
+             x_test=ds.x_test, y_test=ds.y_test)
     out = tmp_path / "van"
     assert vanishing.main(["--depth", "3", "--width", "8", "--activations", "sigmoid,selu",
+                           "--data-dir", str(tmp_path), "--train", "0", "--test", "0",
                            "--probe-size", "32", "--out", str(out)]) == 0
     md = (out / "vanishing.md").read_text(encoding="utf-8")
     assert md.count("| naive |") == 2 and md.count("| recommended |") == 2
