@@ -300,11 +300,12 @@ def load_model_fn(spec: str):
     """``package.module:function`` (or ``path/to/file.py:function``) -> the function."""
     if ":" not in spec:
         raise ValueError(f"--model-fn expects MODULE:FUNCTION, got {spec!r}")
+    import importlib
+    import importlib.util
+
     mod, _, name = spec.rpartition(":")
     try:
         if mod.endswith(".py"):
-            import importlib.util
-
             loader = importlib.util.spec_from_file_location(f"_keras_acts_user_{abs(hash(mod))}", mod)
             module = importlib.util.module_from_spec(loader)
             loader.loader.exec_module(module)

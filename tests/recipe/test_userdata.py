@@ -115,6 +115,23 @@ def test_model_fn_and_logits(files):
     assert any("alpha" in w.path for w in model.weights)  # the learnable layer was built in
 
 
+def test_model_fn_by_module_name(files, monkeypatch):
+    """``--model-fn package.module:function`` (the form the help names first) imports the
+    module by name (it raised UnboundLocalError before 0.2: only file paths worked)."""
+    pkg = files / "mypkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "nets.py").write_text((files / "build.py").read_text())
+    monkeypatch.syspath_prepend(str(files))
+    rc, text = run(files, "--model-fn", "mypkg.nets:build", "--data", str(files / "cls.npz"),
+                   "--activations", "relu")
+    assert rc == 0, text
+    assert json.loads((files / "out" / "runs" / "relu-seed0.json").read_text())["status"] == "done"
+    rc, text = run(files, "--model-fn", "mypkg.nope:build", "--data", str(files / "cls.npz"),
+                   "--activations", "relu")
+    assert rc == 2 and "cannot load build from mypkg.nope" in text and "Traceback" not in text
+
+
 def test_image_folder(tmp_path):
     rng = np.random.default_rng(0)
     for c in ("cat", "dog"):
