@@ -42,12 +42,12 @@ MODES = ("autodiff", "auto", "efficient")
 
 
 def build(kind, activation, args):
-    from recipes.config import AIRBENCH, VARIANTS
+    from recipes.config import recipe
     from recipes.models import build_model
 
     if kind == "mlp":
         return build_model("mlp", (1024,), 10, activation, depth=16, width=1024)
-    opts = {**AIRBENCH["model_options"], **VARIANTS[args.cnn_variant]["model_options"],
+    opts = {**recipe("cifar10", "cnn", args.cnn_variant)["model_options"],
             "stem": None}  # the whitening stem needs training patches; it is linear
     return build_model("cnn", (32, 32, 3), 10, activation, **opts)
 
