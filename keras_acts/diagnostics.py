@@ -52,8 +52,8 @@ covered by the gradient norms but not by the activation statistics.
 list over the recorded epochs (per-layer ones a dict layer -> list), plus ``layers`` (what was
 found) and ``config`` (the settings and these definitions).
 
-``tensorboard_dir=``: also write every number as a TensorBoard scalar (``tf.summary``); only on
-the TensorFlow backend with TensorFlow installed, skipped with a warning otherwise.
+``tensorboard_dir=``: also write every number as a TensorBoard scalar (``keras_acts.events``,
+any backend; needs the ``tensorboard`` package, skipped with a warning without it).
 
 Why one long module: one callback (``GradientFlow``) and the per-backend gradient probes,
 dead/saturated-unit measures and summaries it needs; nothing here is used without it.
@@ -294,7 +294,7 @@ class GradientFlow(keras.callbacks.Callback):
         at_start: also measure before training (recorded as epoch 0).
         saturation_threshold: |f'| below this is saturated (0.01).
         constant_tol: a unit whose output varies by at most this is dead (1e-6).
-        tensorboard_dir: write the numbers as TensorBoard scalars (TensorFlow backend only).
+        tensorboard_dir: write the numbers as TensorBoard scalars (any backend).
         seed: seed of the probe-batch draw.
         verbose: print one line per measurement.
     """
@@ -519,50 +519,27 @@ class GradientFlow(keras.callbacks.Callback):
 
     # -- TensorBoard -----------------------------------------------------------------------
     def _tensorboard(self, rec, step):
-        if keras.backend.backend() != "tensorflow":
-            if not self._tb_warned:
-                warnings.warn("GradientFlow: tensorboard_dir needs the TensorFlow backend "
-                              f"(this is {keras.backend.backend()}); TensorBoard logging skipped.",
-                              stacklevel=2)
-                self._tb_warned = True
-            return
-        try:
-            import tensorflow as tf
-        except ImportError:  # pragma: no cover
-            if not self._tb_warned:
-                warnings.warn("GradientFlow: TensorFlow is not installed; TensorBoard logging "
-                              "skipped.", stacklevel=2)
-                self._tb_warned = True
-            return
         if self._writer is None:
-            self._writer = tf.summary.create_file_writer(self.tensorboard_dir)
+            try:
+                from .events import EventWriter
+
+                self._writer = EventWriter(self.tensorboard_dir)
+            except ImportError:
+                if not self._tb_warned:
+                    warnings.warn("GradientFlow: tensorboard_dir needs the tensorboard package "
+                                  "(pip install tensorboard); TensorBoard logging skipped.",
+                                  stacklevel=2)
+                    self._tb_warned = True
+                return
         scalars = {f"gradient_flow/{k}": rec[k] for k in ("loss", "grad_norm_ratio")}
         for key in _PER_LAYER + _PER_SITE:
             scalars.update({f"{key}/{layer}": v for layer, v in rec[key].items()})
-        with self._writer.as_default():
-            for tag, v in scalars.items():
-                if _finite(v) is not None:
-                    _tf_scalar(tf, tag, float(v), int(step))
+        for tag, v in scalars.items():
+            self._writer.scalar(tag, _finite(v), int(step))
         self._writer.flush()
 
 
 # ----------------------------------------------------------------------------- helpers
-def _tf_scalar(tf, tag, value, step):
-    """tf.summary.scalar; without the tensorboard package (which implements it), the same
-    record written with TensorFlow's core ``tf.summary.write`` and the scalars-plugin tag."""
-    try:
-        tf.summary.scalar(tag, value, step=step)
-        return
-    except Exception:  # noqa: BLE001 - TBNotInstalledError
-        pass
-    from tensorflow.core.framework import summary_pb2
-
-    meta = summary_pb2.SummaryMetadata(
-        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"),
-        data_class=summary_pb2.DATA_CLASS_SCALAR)
-    tf.summary.write(tag, tf.constant(value, tf.float32), step=step, metadata=meta)
-
-
 def _loss_and_grads(model, loss_fn, x, y, variables):
     from .autodiff import loss_and_grads
 

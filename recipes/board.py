@@ -16,10 +16,10 @@ are used (``tensorboard`` package, no TensorFlow backend needed).
 from __future__ import annotations
 
 import shutil
-import sys
 import time
-import types
 from pathlib import Path
+
+from keras_acts.events import EventWriter, without_tensorflow
 
 __all__ = ["METRICS", "Board", "write_experiment", "write_run", "run_dir"]
 
@@ -33,47 +33,12 @@ _FLOW = ("grad_norm", "dead_fraction", "saturated_fraction", "activation_mean",
          "activation_var")
 
 
-def _without_tensorflow():
-    """TensorBoard's compat layer imports TensorFlow when it is installed (seconds, and a
-    second framework in a JAX or torch process) though the writer and protos need none; the
-    module ``tensorboard.compat.notf`` is TensorBoard's own switch to its stub. Set only
-    where TensorFlow is not loaded already."""
-    if "tensorflow" not in sys.modules:
-        sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
-
-
 def _metrics(cfg) -> tuple:
     return _REGRESSION_METRICS if cfg.task == "regression" else METRICS
 
 
 def run_dir(logdir, record) -> Path:
     return Path(logdir) / f"{record['slug']}-seed{record['seed']}"
-
-
-class _Writer:
-    """One event file in ``path`` (TensorBoard's pure-Python writer)."""
-
-    def __init__(self, path: Path):
-        _without_tensorflow()
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
-
-        self._w = EventFileWriter(str(path))
-
-    def summary(self, summary, step: int = 0):
-        from tensorboard.compat.proto import event_pb2
-
-        self._w.add_event(event_pb2.Event(step=step, summary=summary))
-
-    def scalar(self, tag: str, value, step: int):
-        from tensorboard.compat.proto import summary_pb2
-
-        if value is None:
-            return
-        self.summary(summary_pb2.Summary(value=[summary_pb2.Summary.Value(
-            tag=tag, simple_value=float(value))]), step)
-
-    def close(self):
-        self._w.close()
 
 
 def _hparams(record) -> dict:
@@ -95,7 +60,7 @@ def _hparams_summary(tag, **plugin_data):
 def write_experiment(logdir, cfg, activations) -> None:
     """The HParams experiment at the root of ``logdir``: the columns of the HParams table
     (``activations``: the grid's display names)."""
-    _without_tensorflow()
+    without_tensorflow()
     from google.protobuf import struct_pb2
     from tensorboard.plugins.hparams import api_pb2, metadata
 
@@ -113,7 +78,7 @@ def write_experiment(logdir, cfg, activations) -> None:
     Path(logdir).mkdir(parents=True, exist_ok=True)
     for old in Path(logdir).glob("events.out.tfevents.*"):  # one experiment, the latest
         old.unlink()
-    w = _Writer(Path(logdir))
+    w = EventWriter(Path(logdir))
     w.summary(_hparams_summary(metadata.EXPERIMENT_TAG, experiment=api_pb2.Experiment(
         hparam_infos=infos, metric_infos=metrics, time_created_secs=time.time())))
     w.close()
@@ -129,14 +94,14 @@ def write_run(logdir, cfg, record) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     h = record.get("history") or {}
     epochs = len(h.get("loss", []))
-    main = _Writer(path)
+    main = EventWriter(path)
     hparams = {k: struct_pb2.Value(number_value=v) if isinstance(v, int)
                else struct_pb2.Value(string_value=v) for k, v in _hparams(record).items()}
     main.summary(_hparams_summary(metadata.SESSION_START_INFO_TAG,
                                   session_start_info=plugin_data_pb2.SessionStartInfo(
                                       hparams=hparams, start_time_secs=time.time())))
     for split, prefix in (("train", ""), ("validation", "val_")):
-        w = _Writer(path / split)
+        w = EventWriter(path / split)
         for key in ("loss", "accuracy", "mae"):
             for epoch, v in enumerate(h.get(prefix + key, [])):
                 w.scalar(f"epoch_{key}", v, epoch)
