@@ -43,9 +43,10 @@ def worker(args) -> dict:
     import keras
     import numpy as np
 
-    from recipes import compare, data, train
+    from recipes import compare, data, metrics, train
     from recipes.augment import BatchAugment, tta_views
-    from recipes.models import build_model, init_whitening
+    from recipes.airbench import init_whitening
+    from recipes.models import build_model
     from recipes.plan import enable_determinism, plan_runs
 
     cfg = compare.resolve_config(compare.build_parser().parse_args(
@@ -82,8 +83,8 @@ def worker(args) -> dict:
     aug_layers = _median_time(lambda: layers(xb, training=True), 3)
     xt = data.preprocess(ds.x_test[:args.eval_images], "standardize")
     model.predict_on_batch(xt[:500])
-    eval_s = _median_time(lambda: train.predict(model, xt, 500), 1)
-    tta_s = _median_time(lambda: [train.predict(model, v, 500) for _, v in
+    eval_s = _median_time(lambda: metrics.predict(model, xt, 500), 1)
+    tta_s = _median_time(lambda: [metrics.predict(model, v, 500) for _, v in
                                   tta_views(xt, "flip_translate")], 1)
     return dict(backend=keras.backend.backend(), variant=args.variant, batch=args.batch,
                 steps=args.steps, activation=args.activation, jit_compile=str(jit),

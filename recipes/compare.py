@@ -45,7 +45,8 @@ from .inputs import prepare_arrays, prepare_data  # noqa: F401
 from .results import RESULT_COLUMNS, aggregate, finalize  # noqa: F401
 from .runs import RESULT_KEYS, GridError, config_key, json_default, load_run, run_path, write_json
 from .stats import mean_ci95  # noqa: F401
-from .train import epochs_to_fraction, macro_f1, one_cycle, predict_proba, train_one  # noqa: F401
+from .metrics import epochs_to_fraction, macro_f1, predict_proba  # noqa: F401
+from .train import one_cycle, train_one  # noqa: F401
 
 __all__ = ["PRESETS", "CLASSIC12", "QUICK", "RESULT_COLUMNS", "build_parser", "resolve_config",
            "run_grid", "aggregate", "finalize", "train_one", "main", "mean_ci95"]

@@ -1,6 +1,6 @@
-"""One (activation, seed) run: build, compile, fit, evaluate (with test-time augmentation),
-time, save the model, and return the run record -- as the run plan (``recipes.plan``) says.
-Also the optimizer and schedule, and the metrics (macro-F1, epochs to 99 %).
+"""One (activation, seed) run: build, compile, fit, evaluate (``recipes.metrics``), time, save
+the model, and return the run record -- as the run plan (``recipes.plan``) says. Also the
+optimizer and its schedule.
 """
 from __future__ import annotations
 
@@ -14,29 +14,11 @@ import warnings
 
 import numpy as np
 
+from .metrics import epochs_to_fraction, macro_f1, predict_proba, regression_metrics
 from .plan import RunPlan, plan_runs, processes
 from .runs import atomic_path, config_key, json_default, model_path
 
-__all__ = ["train_one", "make_optimizer", "make_model", "predict", "predict_proba", "one_cycle",
-           "macro_f1", "epochs_to_fraction"]
-
-
-def macro_f1(y_true, y_pred, num_classes: int) -> float:
-    cm = np.bincount(num_classes * np.asarray(y_true) + np.asarray(y_pred),
-                     minlength=num_classes * num_classes).reshape(num_classes, num_classes)
-    tp = np.diag(cm).astype(np.float64)
-    denom = cm.sum(0) + cm.sum(1)  # 2tp + fp + fn
-    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
-    return float(f1.mean())
-
-
-def epochs_to_fraction(curve, fraction=0.99):
-    """1-based first epoch whose value reaches ``fraction`` of the final value."""
-    vals = [v for v in curve if v is not None]
-    if not vals or not np.isfinite(vals[-1]):
-        return None
-    target = fraction * vals[-1]
-    return next(i + 1 for i, v in enumerate(vals) if np.isfinite(v) and v >= target)
+__all__ = ["train_one", "make_optimizer", "make_model", "one_cycle", "replica_batches"]
 
 
 def _make_callbacks():
@@ -104,7 +86,7 @@ def make_optimizer(cfg, steps_per_epoch, model=None):
         return keras.optimizers.Adam(lr, **ema)
     if cfg.optimizer == "adamw":
         return keras.optimizers.AdamW(lr, weight_decay=wd or 1e-4, **ema)
-    from .models import WHITEN_LAYER
+    from .airbench import WHITEN_LAYER
 
     limit = cfg.whiten_bias_epochs
     paths = {v.path for v in model.trainable_variables} if model is not None else set()
@@ -165,17 +147,6 @@ def _local_copy(model):
     return copy
 
 
-def predict(model, x, batch_size=500):
-    """The model's outputs on ``x`` (float64), in batches of ``batch_size``."""
-    strategy = getattr(model, "_distribute_strategy", None)
-    if strategy is not None and strategy.num_replicas_in_sync > 1:
-        # Keras 3.15's predict_on_batch under a MirroredStrategy returns the rows of every
-        # replica's full batch (twice the rows on 2 replicas); predict splits correctly
-        return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), np.float64)
-    return np.concatenate([np.asarray(model.predict_on_batch(x[i:i + batch_size]), np.float64)
-                           for i in range(0, len(x), batch_size)])
-
-
 def _diagnostics_callback(cfg, d):
     if not cfg.diagnostics:
         return None
@@ -205,27 +176,6 @@ def _loss_and_labels(cfg, d, logits=False):
     eye = np.eye(d["num_classes"], dtype="float32")
     return (keras.losses.CategoricalCrossentropy(label_smoothing=ls, from_logits=logits),
             dict(d, y_fit=eye[d["y_train"]], y_fit_val=eye[d["y_val"]]))
-
-
-def predict_proba(model, x, tta=None, batch_size=500, logits=False):
-    """Class probabilities (float64), the model's outputs averaged over the views of
-    ``recipes.augment.tta_views`` (``tta``: None, "flip" or "flip_translate"); ``logits``: the
-    outputs are logits, averaged first and then softmaxed (as airbench averages logits)."""
-    from scipy.special import softmax
-
-    from .augment import tta_views
-
-    mean = sum(w * predict(model, v, batch_size) for w, v in tta_views(x, tta))
-    return softmax(mean, axis=-1) if logits else mean
-
-
-def regression_metrics(model, x, y, batch_size=500) -> dict:
-    """``test_loss`` (mean squared error), ``test_mae`` and ``test_rmse`` on ``(x, y)``."""
-    pred = predict(model, x, batch_size).reshape(np.shape(y))
-    err = pred - np.asarray(y, np.float64)
-    mse = float(np.mean(err ** 2))
-    return {"test_loss": mse, "test_mae": float(np.mean(np.abs(err))),
-            "test_rmse": math.sqrt(mse) if math.isfinite(mse) else math.nan}
 
 
 def outputs_logits(model) -> bool:
@@ -316,7 +266,8 @@ def train_one(cfg, act_text: str, seed: int, d: dict, placement=None,
 
     from .augment import BATCH_AUGMENTS, BatchAugment
     from .feed import as_tf_dataset, as_tf_feed
-    from .models import init_whitening, parse_activation, slug
+    from .airbench import init_whitening
+    from .models import parse_activation, slug
 
     plan = plan or plan_runs(cfg, placement)
     warnings.filterwarnings("ignore", message="The structure of `inputs` doesn't match")

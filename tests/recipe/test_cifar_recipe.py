@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from keras_acts import optim
-from recipes import augment, compare, models
+from recipes import airbench, augment, compare, models
 from recipes.data import make_synthetic
 from recipes.train import make_optimizer
 from test_compare import restored_global_state
@@ -34,8 +34,8 @@ def test_whitening_stem_whitens_the_patches():
     x = correlated_images()
     model = models.build_model("cnn", x.shape[1:], 10, "linear", stem="whiten",
                                filters=(4,), convs_per_stage=1, dense=0, global_pool="max")
-    assert models.init_whitening(model, x, eps=1e-8)
-    layer = model.get_layer(models.WHITEN_LAYER)
+    assert airbench.init_whitening(model, x, eps=1e-8)
+    layer = model.get_layer(airbench.WHITEN_LAYER)
     assert not layer.kernel.trainable and layer.bias.trainable and layer.kernel.shape == (2, 2, 3, 24)
     out = keras.ops.convert_to_numpy(layer(x)).reshape(-1, 24).astype(np.float64)
     half = out[:, :12]
@@ -44,7 +44,7 @@ def test_whitening_stem_whitens_the_patches():
     np.testing.assert_allclose(out[:, 12:], -half, atol=1e-5)
     # a model without the stem has nothing to set
     plain = models.build_model("cnn", x.shape[1:], 10, "relu", filters=(4,), dense=0)
-    assert not models.init_whitening(plain, x)
+    assert not airbench.init_whitening(plain, x)
 
 
 def test_dirac_init_passes_channels_through():
@@ -52,14 +52,14 @@ def test_dirac_init_passes_channels_through():
     inp = keras.Input((8, 8, 3))
     conv = keras.layers.Conv2D(5, 3, padding="same", use_bias=False)
     keras.Model(inp, conv(inp))
-    models.dirac_init(conv)
+    airbench.dirac_init(conv)
     y = keras.ops.convert_to_numpy(conv(x))
     np.testing.assert_allclose(y[..., :3], x, atol=1e-6)
     # the recipe's convs: the first stage conv's first 24 filters pass the stem through
     m = models.build_model("cnn", (8, 8, 3), 10, "relu", **dict(
         compare.AIRBENCH["model_options"], filters=(32, 8)))
     convs = [layer for layer in m.layers if isinstance(layer, keras.layers.Conv2D)
-             and layer.name != models.WHITEN_LAYER]
+             and layer.name != airbench.WHITEN_LAYER]
     k = keras.ops.convert_to_numpy(convs[0].kernel)
     assert k.shape == (3, 3, 24, 32)
     np.testing.assert_array_equal(k[1, 1, :, :24], np.eye(24))
@@ -269,7 +269,7 @@ def test_recipe_trains_a_step_with_every_classic_activation(act, tmp_path):
     model = models.build_model("cnn", (32, 32, 3), 10, models.parse_activation(act).make()
                                if act != "prelu" else models.parse_activation(act),
                                **cfg.model_options)
-    models.init_whitening(model, x)
+    airbench.init_whitening(model, x)
     model.compile(optimizer=make_optimizer(cfg, 2, model),
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.2))
     before = [keras.ops.convert_to_numpy(v).copy() for v in model.trainable_variables]
@@ -292,8 +292,8 @@ def test_whitening_bias_trains_for_its_epochs_then_freezes():
     x = correlated_images(32).repeat(2, axis=1).repeat(2, axis=2)
     y = keras.utils.to_categorical(np.arange(32) % 10, 10)
     model = models.build_model("cnn", (32, 32, 3), 10, "relu", **cfg.model_options)
-    models.init_whitening(model, x)
-    whiten = model.get_layer(models.WHITEN_LAYER)
+    airbench.init_whitening(model, x)
+    whiten = model.get_layer(airbench.WHITEN_LAYER)
     kernel = keras.ops.convert_to_numpy(whiten.kernel).copy()
     model.compile(optimizer=make_optimizer(cfg, 2, model),
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
