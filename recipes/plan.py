@@ -36,10 +36,6 @@ class RunPlan:
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, values) -> "RunPlan":
-        return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
-
 
 def plan_runs(cfg, placement=None, cpuinfo: str | None = None) -> RunPlan:
     """The plan for ``cfg``'s runs on ``placement`` (``recipes.devices.setup``; None: this
