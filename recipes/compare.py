@@ -33,16 +33,19 @@ reported metrics are those of the last epoch), so the test set is not tuned on.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from .config import (AIRBENCH, CLASSIC12, DATASET_RECIPES, DEFAULTS, PRESETS, QUICK,  # noqa: F401
                      RECIPES, VARIANTS, Config, build_parser, resolve_config)
 from .inputs import prepare_arrays, prepare_data  # noqa: F401
-from .results import RESULT_COLUMNS, aggregate, finalize  # noqa: F401
+from .results import RESULT_COLUMNS, aggregate, design_of, finalize, sequential_state  # noqa: F401
 from .runs import RESULT_KEYS, GridError, config_key, json_default, load_run, run_path, write_json
 from .stats import mean_ci95  # noqa: F401
 from .metrics import epochs_to_fraction, macro_f1, predict_proba  # noqa: F401
@@ -158,50 +161,117 @@ def run_grid(cfg: Config, data: dict | None = None, placement=None, stream=None)
     board = Board(cfg, [display_name(a) for a, _ in specs], stream)
     for rec in done.values():  # a resumed grid's finished runs: their event files if missing
         board.run(rec, only_if_missing=True)
-    print(f"grid: {len(specs)} activations x {len(cfg.seed_list)} seeds = {len(grid)} runs "
-          f"({len(done)} already finished), {cfg.epochs} epochs each", file=stream)
+    design = design_of(cfg)
+    seeds = (f"--seeds auto: rounds at {', '.join(map(str, design.looks))} seeds until "
+             "settled" if design else f"{len(cfg.seed_list)} seeds = {len(grid)} runs")
+    print(f"grid: {len(specs)} activations x {seeds} ({len(done)} already finished), "
+          f"{cfg.epochs} epochs each"
+          + (f", budget {_fmt_time(cfg.budget)}" if cfg.budget else ""), file=stream)
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(grid), initial=len(done), file=stream, unit="run", leave=False,
-               dynamic_ncols=True,
-               disable=cfg.quiet or not getattr(stream, "isatty", lambda: False)())
-    w = len(str(len(grid)))
-    t_start = time.perf_counter()
-    ran, skipped = [], sorted(done, key=str)
-    pending = [(a, s, seed) for a, s, seed in grid if (a, seed) not in done]
     from .engine import local_runs, ray_runs
 
-    if cfg.engine == "ray":
-        finished = ray_runs(cfg, plan, pending, data, stream)
-        bar.set_postfix_str(f"{len(pending)} runs as Ray tasks")
-    else:
-        # (train_one as this module sees it: tests interrupt a grid by replacing it)
-        finished = local_runs(cfg, plan, pending, data, placement, train_one)
+    t_start = time.perf_counter()
+    ran, skipped, stopped = [], sorted(done, key=str), None
+    # the measured run times project whether the next run fits --budget
+    times = [r["wall_seconds"] for r in done.values() if r.get("wall_seconds")]
     try:
-        for a, seed, rec in finished:
-            ran.append((a, seed))
-            bar.update()
-            board.run(rec)
-            m = rec["metrics"]
-            key = "test_rmse" if cfg.task == "regression" else "test_accuracy"
-            elapsed = time.perf_counter() - t_start  # (a disabled tqdm bar keeps no clock)
-            left = (len(grid) - len(done) - len(ran)) * elapsed / max(1, len(ran))
-            bar.write(f"[{len(done) + len(ran):{w}d}/{len(grid)}] {a} seed {seed}  "
-                      f"{key[5:]} {m[key]:.4f}  loss {m['test_loss']:.4f}  "
-                      f"{rec['wall_seconds']:.1f} s" + ("  (diverged)" if m["diverged"] else "")
-                      + f" | elapsed {_fmt_time(elapsed)} | ETA {_fmt_time(left)}",
-                      file=stream)
+        while pending := _next_runs(cfg, specs, grid, design):
+            total = len(done) + len(ran) + len(pending)
+            bar = tqdm(total=total, initial=total - len(pending), file=stream, unit="run",
+                       leave=False, dynamic_ncols=True,
+                       disable=cfg.quiet or not getattr(stream, "isatty", lambda: False)())
+            w = len(str(total))
+            if cfg.engine == "ray":
+                finished = ray_runs(cfg, plan, pending, data, stream)
+                bar.set_postfix_str(f"{len(pending)} runs as Ray tasks")
+            else:
+                # (train_one as this module sees it: tests interrupt a grid by replacing it)
+                finished = local_runs(cfg, plan, pending, data, placement, train_one)
+            while True:
+                elapsed = time.perf_counter() - t_start  # (a disabled bar keeps no clock)
+                if cfg.budget and times and elapsed + float(np.median(times)) > cfg.budget:
+                    stopped = "budget"
+                    break
+                try:
+                    a, seed, rec = next(finished)
+                except StopIteration:
+                    break
+                ran.append((a, seed))
+                times.append(rec["wall_seconds"])
+                bar.update()
+                board.run(rec)
+                m = rec["metrics"]
+                key = "test_rmse" if cfg.task == "regression" else "test_accuracy"
+                elapsed = time.perf_counter() - t_start
+                left = (total - len(done) - len(ran)) * float(np.median(times))
+                bar.write(f"[{len(done) + len(ran):{w}d}/{total}] {a} seed {seed}  "
+                          f"{key[5:]} {m[key]:.4f}  loss {m['test_loss']:.4f}  "
+                          f"{rec['wall_seconds']:.1f} s" + ("  (diverged)" if m["diverged"] else "")
+                          + f" | elapsed {_fmt_time(elapsed)} | ETA {_fmt_time(left)}",
+                          file=stream)
+            bar.close()
+            if stopped:
+                print(f"budget: {_fmt_time(time.perf_counter() - t_start)} spent; the next run "
+                      f"(~{_fmt_time(float(np.median(times)))}) would end after "
+                      f"--budget {_fmt_time(cfg.budget)}. Rerun with --resume (and a budget) "
+                      "to go on.", file=stream)
+                break
+            if design is None:
+                break
+            for line in round_lines(cfg, design):
+                print(line, file=stream)
     except KeyboardInterrupt:
-        bar.close()
-        print(f"\ninterrupted: {len(done) + len(ran)} of {len(grid)} runs are saved in "
-              f"{out / 'runs'}; rerun with --resume to finish.", file=stream)
+        print(f"\ninterrupted: {len(done) + len(ran)} runs are saved in {out / 'runs'}; rerun "
+              "with --resume to finish.", file=stream)
         finalize(cfg, stream=stream)
         raise
-    bar.close()
-    rows = finalize(cfg, stream=stream)
+    rows = finalize(cfg, stream=stream, stopped=stopped)
     if board.dir:
         print(f"TensorBoard: tensorboard --logdir {board.dir}", file=stream)
     return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out), "plan": plan}
+
+
+def _next_runs(cfg: Config, specs, grid, design) -> list:
+    """The runs to train next, in seed order: every unfinished run of a fixed grid; with
+    ``--seeds auto`` the next round (``sequential.plan_round``) -- all activations to the
+    first look until each has it, then the open ones and the baseline to the next look."""
+    from .models import display_name
+
+    have = {(a, seed) for a, s, seed in grid if load_run(run_path(cfg.out, s, seed))}
+    if design is None:
+        return [(a, s, seed) for a, s, seed in grid if (a, seed) not in have]
+    from .sequential import plan_round
+
+    counts = {a: sum((a, seed) in have for seed in cfg.seed_list) for a, _ in specs}
+    if min(counts.values()) < design.looks[0]:
+        target = {a: design.looks[0] for a, _ in specs}
+    else:
+        decisions, _ = sequential_state(cfg)
+        by_name = {display_name(a): a for a, _ in specs}
+        target = {by_name[n]: k for n, k in plan_round(decisions, design).items()}
+    first = cfg.seed_list[0]
+    return [(a, s, seed) for a, s, seed in grid
+            if seed - first < target.get(a, 0) and (a, seed) not in have]
+
+
+def round_lines(cfg: Config, design) -> list[str]:
+    """One line per activation after a ``--seeds auto`` round: its verdict so far against
+    the baseline, its seeds and whether it goes on."""
+    decisions, base = sequential_state(cfg)
+    if not decisions:
+        return []
+    n = decisions[base]["n"]
+    lines = [f"round {design.look_of(n)} ({n} seeds of {base}): sequential verdicts (Holm, "
+             f"repeated looks):"]
+    for a, r in decisions.items():
+        if a == base:
+            continue
+        cp = (f", conditional power {r['conditional_power']:.0%}"
+              if r["stop"] in ("open", "futile") and math.isfinite(r["conditional_power"]) else "")
+        lines.append(f"  {a}: {r['verdict']} ({r['delta_mean'] * 100:+.2f} pp, p = "
+                     f"{r['p_holm']:.2g}, {r['n']} seeds) -> {r['stop']}{cp}")
+    return lines
 
 
 def preflight(cfg: Config, data: dict, stream) -> list | None:

@@ -48,7 +48,8 @@ PRESETS = {
     "standard": dict(activations=CLASSIC12, seeds=3, epochs=10),
     "full": dict(activations=CLASSIC12, seeds=5, epochs=30),
     "cifar-quick": dict(dataset="cifar10", model="cnn", variant="small", seeds=2,
-                        activations=("relu", "leaky_relu", "elu", "gelu", "swish", "mish")),
+                        activations=("relu", "leaky_relu", "elu", "gelu", "swish", "mish",
+                                     "tanh", "sigmoid")),
     "cifar": dict(dataset="cifar10", model="cnn", variant="93", activations=CLASSIC12, seeds=3),
 }
 
@@ -113,8 +114,11 @@ class Config(Mapping):
     # what to compare
     preset: str = "standard"
     activations: tuple = CLASSIC12
-    seeds: int = 3
-    seed_list: tuple = (0, 1, 2)            # resolved: seeds from --seed-offset
+    seeds: int = 3                          # --seeds auto: the first round's seeds
+    seed_list: tuple = (0, 1, 2)            # resolved: seeds from --seed-offset (auto: up to max)
+    seeds_auto: bool = False                # rounds by recipes.sequential until settled
+    max_seeds: int = 14                     # --seeds auto: the last round's seeds
+    budget: float | None = None             # seconds: start no run that would end after it
     baseline: str | None = None
     # data
     dataset: str = "mnist"
@@ -268,7 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
       help="a built-in model (see --model-file / --model-fn for your own)")
     a("--activations", default=None,
       help="comma list of activation specs (default: the classic dozen, see above)")
-    a("--seeds", type=int, default=None, help="number of seeds per activation (0..N-1)")
+    a("--seeds", type=_seeds_arg, default=None,
+      help="number of seeds per activation (0..N-1), or auto: rounds of seeds (5, then 3 "
+           "more at a time) until each activation's verdict against the baseline is settled "
+           "(group-sequential, Holm; recipes.sequential), --max-seeds or --budget is reached")
+    a("--max-seeds", type=int, default=None, metavar="N",
+      help="--seeds auto: at most N seeds per activation (default 14; at least 5)")
+    a("--budget", type=_duration_arg, default=None, metavar="DURATION",
+      help="e.g. 45m, 2h, 90s: start no run that would end after this much time spent "
+           "training in this invocation (projected from the runs' median time); "
+           "--resume continues")
     a("--seed-offset", type=int, default=0, help="first seed (default 0)")
     a("--epochs", type=int, default=None)
     a("--batch-size", type=int, default=None, help="global batch size")
@@ -377,6 +390,29 @@ def build_parser() -> argparse.ArgumentParser:
     a("--no-tensorboard", dest="tensorboard", action="store_const", const="off",
       help="write no TensorBoard event files")
     return p
+
+
+def _seeds_arg(text: str):
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of seeds or 'auto'") from None
+
+
+def _duration_arg(text: str) -> float:
+    """'90s', '45m', '2h', '1.5h' or plain seconds -> seconds."""
+    t = text.strip().lower()
+    scale = {"s": 1, "m": 60, "h": 3600}.get(t[-1:], None)
+    try:
+        value = float(t[:-1] if scale else t) * (scale or 1)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 90s, 45m or 2h, got {text!r}")
+    return value
 
 
 def _spe_arg(text: str):
@@ -550,11 +586,27 @@ def resolve_config(args) -> Config:
     cfg["activations"] = split_activation_list(acts) if acts else list(cfg["activations"])
     if len(set(cfg["activations"])) != len(cfg["activations"]):
         raise SystemExit("--activations lists an activation twice")
+    if cfg["seeds"] == "auto":
+        from .sequential import FIRST_LOOK
+
+        cfg.update(seeds_auto=True, seeds=FIRST_LOOK,
+                   max_seeds=given.get("max_seeds", cfg["max_seeds"]))
+        if cfg["max_seeds"] < FIRST_LOOK:
+            raise SystemExit(f"--max-seeds must be at least {FIRST_LOOK} (the first round of "
+                             "--seeds auto)")
+    elif "max_seeds" in given:
+        raise SystemExit("--max-seeds goes with --seeds auto")
+    if given.get("budget") is not None:
+        if cfg["engine"] != "local":
+            raise SystemExit("--budget is for --engine local (Ray starts a round's runs "
+                             "together)")
+        cfg["budget"] = given["budget"]
     if cfg["seeds"] < 1 or cfg["epochs"] < 1 or cfg["batch_size"] < 1:
         raise SystemExit("--seeds, --epochs and --batch-size must be >= 1")
     if not 0.0 <= cfg["val_split"] < 1.0:
         raise SystemExit("--val-split must be in [0, 1)")
-    cfg["seed_list"] = list(range(args.seed_offset, args.seed_offset + cfg["seeds"]))
+    n_seeds = cfg["max_seeds"] if cfg["seeds_auto"] else cfg["seeds"]
+    cfg["seed_list"] = list(range(args.seed_offset, args.seed_offset + n_seeds))
     stem = model
     if user_model:
         src = cfg["model_file"] or cfg["model_fn"]

@@ -308,6 +308,8 @@ def results_table(rows) -> str:
                 v = r.get("verdict") or "–"
                 if v == "indistinguishable" and r.get("seeds_needed"):
                     v += f" (~{r['seeds_needed']} seeds)"
+                if r.get("stop") and r["stop"] != "settled":  # --seeds auto: why it stopped
+                    v += f" ({r['stop']})"
                 cells += [_delta(d, reg) + ci, _p(r.get("p_value_holm")), v]
         params = r.get("params")
         cells += [_pm(r.get("test_mae_mean"), r.get("test_mae_ci95"), 1.0, 4) if reg else
@@ -326,12 +328,22 @@ def results_table(rows) -> str:
         lines.append("")
     if paired:
         lines.append(f"Δ: test {'RMSE' if reg else 'accuracy'} minus the baseline's, paired by "
-                     "seed (mean, 95 % t-interval "
-                     "of the per-seed differences); p: two-sided paired t-test, Holm-adjusted over "
-                     "the grid; verdict at α = 0.05; ~N seeds: paired seeds for 80 % power at the "
-                     "observed difference.")
+                     "seed (mean, 95 % t-interval of the per-seed differences); " + (
+                         SEQUENTIAL_NOTE if any(r.get("stop") for r in rows) else
+                         "p: two-sided paired t-test, Holm-adjusted over the grid; verdict at "
+                         "α = 0.05; ~N seeds: paired seeds for 80 % power at the observed "
+                         "difference."))
     lines += [f"No verdict: {n}." for n in notes]
     return "\n".join(lines) + "\n"
+
+
+#: what the p-values and stops of a ``--seeds auto`` grid mean (table note and report)
+SEQUENTIAL_NOTE = (
+    "--seeds auto: seeds were added in rounds while verdicts were open, so p is the "
+    "group-sequential repeated p-value (recipes.sequential: the smallest look's paired-t "
+    "p-value, calibrated over all the design's looks), Holm-adjusted over the grid; verdict "
+    "at α = 0.05 over all rounds together. Stop: settled (significant), futile (under 10 % "
+    "chance of a verdict by the last round), max seeds, budget.")
 
 
 def verdict_lines(rows) -> list[str]:
@@ -351,7 +363,9 @@ def verdict_lines(rows) -> list[str]:
         p = r.get("p_value_holm")
         text = (f"{r['activation']}: {_delta(d, reg)}{unit} vs {base}{ci}, {v} "
                 f"(p {'< 0.001' if _finite(p) and p < 0.001 else f'= {p:.2g}'}, Holm)")
-        if v == "indistinguishable":
+        if r.get("stop"):  # --seeds auto
+            text += f"; {r.get('paired_seeds')} seeds, stopped: {r['stop']}"
+        elif v == "indistinguishable":
             n = r.get("seeds_needed")
             text += (f"; ~{n} seeds would be needed" if n else
                      "; no seed count would resolve it (no difference or no spread)")
@@ -360,6 +374,53 @@ def verdict_lines(rows) -> list[str]:
             text += f"; on test loss: {loss_v}"
         out.append(text + ".")
     return out
+
+
+def _rounds_table(rounds) -> str:
+    """The verdicts of a ``--seeds auto`` grid round by round (results.json's ``rounds``)."""
+    from keras_acts.docs import markdown_table
+
+    names = [a for a, d in rounds[0]["decisions"].items() if d["verdict"] != "baseline"]
+    head = ["round", "seeds"] + [f"`{a}`" for a in names]
+    table = []
+    for i, r in enumerate(rounds, 1):
+        cells = [str(i), str(r["seeds"])]
+        for a in names:
+            d = r["decisions"][a]
+            cells.append(f"{d['verdict'] or '–'} ({d['n']}, p {_p(d['p_holm'])})"
+                         + (f" → {d['stop']}" if d["stop"] != "open" else ""))
+        table.append(cells)
+    return ("Round by round (verdict (seeds, Holm-adjusted repeated p) → why its seeds "
+            "stopped):\n\n" + markdown_table(head, table, "rr" + "l" * len(names)))
+
+
+def _rounds_figure(seq, path: Path) -> Path | None:
+    """Holm-adjusted repeated p-value of each activation against the seeds of the rounds,
+    with α: a line ends where its seeds stopped."""
+    rounds = seq["rounds"]
+    names = [a for a, d in rounds[0]["decisions"].items() if d["verdict"] != "baseline"]
+    fig = _figure(5.5, 3.2)
+    ax = fig.subplots()
+    col = colors(names)
+    for a in names:
+        xs, ys, last = [], [], None
+        for r in rounds:
+            d = r["decisions"][a]
+            if last is not None and d["n"] == last:
+                continue  # stopped: no new seeds in this round
+            xs.append(d["n"])
+            ys.append(max(d["p_holm"], 1e-6) if _finite(d["p_holm"]) else 1.0)
+            last = d["n"]
+        ax.plot(xs, ys, "o-", color=col[a], label=a, lw=1.5, ms=4)
+    ax.axhline(seq["alpha"], color="0.3", ls="--", lw=1)
+    ax.text(rounds[-1]["seeds"], seq["alpha"] * 1.15, f"α = {seq['alpha']}", fontsize=8,
+            color="0.3", ha="right")
+    ax.set_yscale("log")
+    ax.set_xticks([r["seeds"] for r in rounds])
+    ax.set_xlabel("seeds (rounds)")
+    ax.set_ylabel("repeated p (Holm)")
+    ax.legend(fontsize=7, ncol=2, frameon=False)
+    return _save(fig, path)
 
 
 def _forest(rows, path: Path) -> Path | None:
@@ -478,16 +539,24 @@ def write_report(out_dir, *, gallery: bool = True) -> Path:
     md.append("## Verdict\n")
     lines = verdict_lines(rows)
     base = next((r["activation"] for r in rows if r.get("verdict") == "baseline"), None)
+    seq = results.get("sequential")
     if lines:
         md.append(f"Each activation against `{base}`, paired by seed (same seeds, same data "
-                  "order), two-sided paired t-test, Holm-adjusted over the grid, α = 0.05 "
-                  "(`recipes.stats`).\n")
+                  "order), " + (SEQUENTIAL_NOTE + "\n" if seq else
+                                "two-sided paired t-test, Holm-adjusted over the grid, α = "
+                                "0.05 (`recipes.stats`).\n"))
         md += [f"- {line}" for line in lines]
         md.append("")
         if plotting:
             p = _forest(rows, figs / "forest.png")
             if p:
                 md.append(_link(out, p.relative_to(out).as_posix(), "difference to the baseline",
+                                True) + "\n")
+        if seq and seq.get("rounds"):
+            md.append(_rounds_table(seq["rounds"]))
+            p = _rounds_figure(seq, figs / "rounds.png") if plotting else None
+            if p:
+                md.append(_link(out, p.relative_to(out).as_posix(), "verdicts over the rounds",
                                 True) + "\n")
     else:
         md.append("No verdicts: one activation only, or fewer than 2 seeds finished for an "

@@ -14,7 +14,8 @@ import numpy as np
 from .runs import GridError, load_run, run_path, write_atomic, write_json
 from .stats import compare_to_baseline, mean_ci95
 
-__all__ = ["RESULT_COLUMNS", "METRICS", "PRIMARY", "aggregate", "baseline_of", "finalize"]
+__all__ = ["RESULT_COLUMNS", "METRICS", "PRIMARY", "aggregate", "baseline_of", "finalize",
+           "per_seed_values", "design_of", "sequential_state"]
 
 #: test metrics averaged per task, and the one verdicts are drawn on (higher is better?)
 METRICS = {"classification": ("test_accuracy", "macro_f1", "test_loss"),
@@ -33,22 +34,19 @@ RESULT_COLUMNS = [
     "p_value_holm", "verdict", "seeds_needed",
     "loss_delta_vs_baseline_mean", "loss_delta_vs_baseline_ci95", "loss_p_value",
     "loss_p_value_holm", "loss_verdict",
+    # --seeds auto (recipes.sequential): the repeated p-value and why the seeds stopped
+    "p_repeated", "stop",
 ]
 
 
-def aggregate(cfg) -> list[dict]:
-    """One row per activation from the finished runs of the grid in ``cfg``."""
-    from .models import display_name, slug
-
-    out = Path(cfg.out)
+def aggregate(cfg, stopped: str | None = None) -> list[dict]:
+    """One row per activation from the finished runs of the grid in ``cfg``. ``stopped``:
+    why a ``--seeds auto`` grid ended with activations still open ("budget"; None: it was
+    interrupted, and they stay "open")."""
     rows = []
     primary, _ = PRIMARY[cfg.task]
     per_seed = {primary: {}, "test_loss": {}}
-    for a in cfg.activations:
-        name = display_name(a)
-        recs = [r for seed in cfg.seed_list if (r := load_run(run_path(out, slug(name), seed)))]
-        if not recs:
-            continue
+    for name, recs in _records(cfg).items():
         ms = [r["metrics"] for r in recs]
 
         def col(k):
@@ -68,16 +66,65 @@ def aggregate(cfg) -> list[dict]:
         row["diverged_runs"] = int(sum(bool(m.get("diverged")) for m in ms))
         row["replicas"] = max(int(r.get("replicas", 1)) for r in recs)  # devices per run
         for metric in per_seed:
-            per_seed[metric][name] = {r["seed"]: float(r["metrics"][metric]) for r in recs
-                                      if r["metrics"].get(metric) is not None
-                                      and math.isfinite(r["metrics"][metric])}
+            per_seed[metric][name] = _values(recs, metric)
         rows.append(row)
     _add_verdicts(rows, per_seed, baseline_of(cfg, [r["activation"] for r in rows]),
-                  cfg.task)
+                  cfg.task, design_of(cfg))
+    for row in rows:
+        if row.get("stop") == "open" and stopped:
+            row["stop"] = stopped
     sign = -1.0 if PRIMARY[cfg.task][1] else 1.0
     rows.sort(key=lambda r: sign * r[f"{primary}_mean"] if math.isfinite(r[f"{primary}_mean"])
               else math.inf)
     return rows
+
+
+def _records(cfg) -> dict[str, list[dict]]:
+    """Display name -> the grid's finished run records (seed order); activations without any
+    are left out."""
+    from .models import display_name, slug
+
+    out = Path(cfg.out)
+    found = {}
+    for a in cfg.activations:
+        name = display_name(a)
+        recs = [r for seed in cfg.seed_list if (r := load_run(run_path(out, slug(name), seed)))]
+        if recs:
+            found[name] = recs
+    return found
+
+
+def _values(recs, metric) -> dict[int, float]:
+    return {r["seed"]: float(r["metrics"][metric]) for r in recs
+            if r["metrics"].get(metric) is not None and math.isfinite(r["metrics"][metric])}
+
+
+def per_seed_values(cfg, metric: str | None = None) -> dict[str, dict[int, float]]:
+    """Display name -> {seed: value} of ``metric`` (default: the task's primary one) over
+    the grid's finished runs."""
+    metric = metric or PRIMARY[cfg.task][0]
+    return {name: _values(recs, metric) for name, recs in _records(cfg).items()}
+
+
+def design_of(cfg):
+    """The group-sequential design of a ``--seeds auto`` grid (None for fixed seeds)."""
+    if not cfg.seeds_auto:
+        return None
+    from .sequential import Design
+
+    return Design.rounds(max_seeds=cfg.max_seeds)
+
+
+def sequential_state(cfg) -> tuple[dict, str | None]:
+    """A ``--seeds auto`` grid's decisions now (``sequential.decide`` on the finished runs'
+    primary metric) and its baseline; ({}, None) before any run finished."""
+    from .sequential import decide
+
+    vals = per_seed_values(cfg)
+    base = baseline_of(cfg, list(vals))
+    if base is None or not vals.get(base):
+        return {}, base
+    return decide(vals, base, design_of(cfg), higher_is_better=PRIMARY[cfg.task][1]), base
 
 
 def baseline_of(cfg, names: list[str]) -> str | None:
@@ -96,7 +143,10 @@ def baseline_of(cfg, names: list[str]) -> str | None:
     return "relu" if "relu" in names else names[0]
 
 
-def _add_verdicts(rows, per_seed, baseline, task="classification"):
+def _add_verdicts(rows, per_seed, baseline, task="classification", design=None):
+    """Paired verdicts against ``baseline``; with a ``design`` (``--seeds auto``) the
+    p-values are the group-sequential ones (``sequential.decide``): the seeds were added
+    after looking, so the fixed-sample p-values would be optimistic."""
     if baseline is None:
         return
     primary, higher_better = PRIMARY[task]
@@ -105,6 +155,15 @@ def _add_verdicts(rows, per_seed, baseline, task="classification"):
         if baseline not in vals or not vals[baseline]:
             continue
         res = compare_to_baseline(vals, baseline, higher_is_better=higher)
+        if design is not None:
+            from .sequential import decide
+
+            seq = decide(vals, baseline, design, higher_is_better=higher)
+            for a, r in res.items():
+                if a != baseline:
+                    r.update(p_value=seq[a]["p_nominal"], p_value_holm=seq[a]["p_holm"],
+                             verdict=seq[a]["verdict"], seeds_needed=None,
+                             p_repeated=seq[a]["p_repeated"], stop=seq[a]["stop"])
         for row in rows:
             r = res.get(row["activation"])
             if r is None:
@@ -119,6 +178,8 @@ def _add_verdicts(rows, per_seed, baseline, task="classification"):
                 row["paired_seeds"] = r["paired_seeds"]
                 row["seeds_needed"] = r["seeds_needed"]
                 row["verdict_note"] = r["why"]
+                if design is not None and "stop" in r:
+                    row["p_repeated"], row["stop"] = r["p_repeated"], r["stop"]
 
 
 def _csv_value(v):
@@ -129,11 +190,12 @@ def _csv_value(v):
     return v
 
 
-def finalize(cfg, stream=None) -> list[dict]:
-    """Write results.csv/json/md, learning curves and (if available) report.md; print the table."""
+def finalize(cfg, stream=None, stopped: str | None = None) -> list[dict]:
+    """Write results.csv/json/md, learning curves and (if available) report.md; print the
+    table. ``stopped``: see ``aggregate``."""
     stream = stream or sys.stdout
     out = Path(cfg.out)
-    rows = aggregate(cfg)
+    rows = aggregate(cfg, stopped)
     if not rows:
         return rows
     with_cols = RESULT_COLUMNS
@@ -151,7 +213,8 @@ def finalize(cfg, stream=None) -> list[dict]:
         "confidence": "95 % t-interval half-width over seeds",
         "paired": "delta_* = activation minus baseline, paired by seed; p_value: two-sided "
                   "paired t-test; p_value_holm: Holm over the grid's non-baseline activations; "
-                  "verdict at alpha 0.05; seeds_needed: 80 % power at the observed difference"})
+                  "verdict at alpha 0.05; seeds_needed: 80 % power at the observed difference",
+        **_rounds(cfg)})
     opts = ", ".join(f"{k}={v}" for k, v in cfg.model_options.items())
     seen = _read_config(out)
     sizes = (f"{seen['n_train']} training / {seen['n_test']} test images, "
@@ -185,6 +248,28 @@ def finalize(cfg, stream=None) -> list[dict]:
         print(line, file=stream)
     print(f"results: {out / 'results.md'} (also .csv, .json)", file=stream)
     return rows
+
+
+def _rounds(cfg) -> dict:
+    """results.json's ``--seeds auto`` part: the design and each round's decisions."""
+    design = design_of(cfg)
+    if design is None:
+        return {}
+    from .sequential import history
+
+    vals = per_seed_values(cfg)
+    base = baseline_of(cfg, list(vals))
+    keep = ("n", "delta_mean", "p_repeated", "p_holm", "verdict", "stop")
+    rounds = [{"seeds": h["seeds"],
+               "decisions": {a: {k: d[k] for k in keep} for a, d in h["decisions"].items()}}
+              for h in (history(vals, base, design, higher_is_better=PRIMARY[cfg.task][1])
+                        if base and vals.get(base) else [])]
+    return {"sequential": {
+        "looks": list(design.looks), "alpha": design.alpha, "futility": design.futility,
+        "method": "group-sequential paired t-tests: repeated p-value = G(min over looks of "
+                  "the nominal p), G the simulated null distribution of that minimum over "
+                  "the design's looks (Pocock-type); Holm over the activations at each look",
+        "rounds": rounds}}
 
 
 def _read_config(out: Path) -> dict:

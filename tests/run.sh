@@ -2,7 +2,8 @@
 # Run the test suite once per Keras backend (TensorFlow, JAX, torch), on the CPU.
 #   bash tests/run.sh            the full suite (the README's test command)
 #   bash tests/run.sh --quick    the inner-loop tier: tests not marked slow (pytest -m "not slow")
-# Other arguments go to pytest. Prints the 15 slowest tests per backend and, last, each
+# Tests marked one_backend run under the first backend only. Other arguments go to pytest.
+# Prints the 15 slowest tests per backend and, last, each
 # backend's result and time. Exits non-zero if any backend fails.
 set -u
 cd "$(dirname "$0")/.."
@@ -13,7 +14,10 @@ if [ "${1:-}" = "--quick" ]; then
 fi
 status=0
 summary=""
-for backend in ${KERAS_ACTS_TEST_BACKENDS:-tensorflow jax torch}; do
+backends=(${KERAS_ACTS_TEST_BACKENDS:-tensorflow jax torch})
+# tests marked one_backend (statistics, nothing Keras computes) run under the first backend only
+export KERAS_ACTS_ONE_BACKEND=${backends[0]}
+for backend in "${backends[@]}"; do
   echo "===== KERAS_BACKEND=$backend ====="
   start=$SECONDS
   KERAS_BACKEND=$backend CUDA_VISIBLE_DEVICES="" python -m pytest -q -p no:cacheprovider \

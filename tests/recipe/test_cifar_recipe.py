@@ -311,7 +311,7 @@ def test_cifar_quick_preset_end_to_end(tmp_path):
         "--preset", "cifar-quick", "--model-option", "filters=(8,8,8)", "--batch-size", "16",
         "--epochs", "1", "--out", str(tmp_path / "out"), "--models-dir", str(tmp_path / "m"),
         "--no-diagnostics", "--device", "cpu", "--activations", "relu,gelu,prelu"])
-    # (three of the preset's six activations, two seeds: the whole pipeline with a plain, a
+    # (three of the preset's eight activations, two seeds: the whole pipeline with a plain, a
     # Keras-built-in and a learnable activation; every classic one trains a step above)
     cfg = compare.resolve_config(args)
     assert cfg["tta"] == "flip_translate" and cfg["augment"] == "flip_translate"

@@ -107,7 +107,7 @@ def test_presets_and_overrides():
     c94 = compare.resolve_config(p.parse_args(["--dataset", "cifar10", "--model", "cnn", "--variant", "94"]))
     assert c94["model_options"]["filters"] == (64, 256, 256) and c94["epochs"] == 10
     cq = compare.resolve_config(p.parse_args(["--preset", "cifar-quick"]))
-    assert cq["model_options"]["filters"] == (32, 64, 64) and len(cq["activations"]) == 6
+    assert cq["model_options"]["filters"] == (32, 64, 64) and len(cq["activations"]) == 8
     with pytest.raises(SystemExit, match="cifar10"):
         compare.resolve_config(p.parse_args(["--variant", "94"]))
     assert cifar["out"] == os.path.join("runs", "cifar10-cnn")
