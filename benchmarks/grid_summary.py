@@ -28,9 +28,10 @@ def cpu_name():
         return "unknown CPU"
 
 
-def summarize(out: Path, title: str, yardstick: float | None, note: str | None) -> str:
+def summarize(out: Path, title: str, yardstick: float | None, note: str | None,
+              papers: bool = False) -> str:
     from keras_acts.docs import markdown_table
-    from recipes.report import load_runs, results_table, verdict_lines
+    from recipes.report import load_runs, results_table, rounds_table, verdict_lines
 
     results = json.loads((out / "results.json").read_text())
     config = json.loads((out / "config.json").read_text())
@@ -54,6 +55,16 @@ def summarize(out: Path, title: str, yardstick: float | None, note: str | None) 
         lines += ["", note]
     lines += ["", "## Results", "", results_table(results["rows"])]
     lines += [f"- {v}" for v in verdict_lines(results["rows"])]
+    seq = results.get("sequential")
+    if seq and seq.get("rounds"):  # --seeds auto
+        lines += ["", "## Rounds (`--seeds auto`)", "",
+                  f"Looks at {', '.join(map(str, seq['looks']))} seeds; {seq['method']}.", "",
+                  rounds_table(seq["rounds"])]
+    if papers:
+        from benchmarks.published import compare
+
+        lines += ["", "## Against the published CIFAR-10 comparisons", "",
+                  compare(results["rows"])]
     lines += ["", "## Runs", ""]
     rows = []
     for name, recs in runs.items():
@@ -94,9 +105,11 @@ def main(argv=None) -> int:
     p.add_argument("--yardstick", type=float, default=None,
                    help="keras.io MNIST convnet median epoch seconds, same machine and session")
     p.add_argument("--note", default=None)
+    p.add_argument("--papers", action="store_true",
+                   help="add the comparison with the GELU and Mish papers (benchmarks/published.py)")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    text = summarize(Path(args.out_dir), args.title, args.yardstick, args.note)
+    text = summarize(Path(args.out_dir), args.title, args.yardstick, args.note, args.papers)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(f"wrote {args.out}")

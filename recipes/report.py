@@ -376,7 +376,7 @@ def verdict_lines(rows) -> list[str]:
     return out
 
 
-def _rounds_table(rounds) -> str:
+def rounds_table(rounds) -> str:
     """The verdicts of a ``--seeds auto`` grid round by round (results.json's ``rounds``)."""
     from keras_acts.docs import markdown_table
 
@@ -553,7 +553,7 @@ def write_report(out_dir, *, gallery: bool = True) -> Path:
                 md.append(_link(out, p.relative_to(out).as_posix(), "difference to the baseline",
                                 True) + "\n")
         if seq and seq.get("rounds"):
-            md.append(_rounds_table(seq["rounds"]))
+            md.append(rounds_table(seq["rounds"]))
             p = _rounds_figure(seq, figs / "rounds.png") if plotting else None
             if p:
                 md.append(_link(out, p.relative_to(out).as_posix(), "verdicts over the rounds",

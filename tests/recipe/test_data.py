@@ -20,6 +20,10 @@ import pytest
 from recipes import data
 from recipes.data import DataError, load
 
+# NumPy/SciPy only, nothing the Keras backend computes: tests/run.sh runs this module under
+# its first backend only
+pytestmark = pytest.mark.one_backend
+
 RNG = np.random.default_rng(1234)
 LOCAL = dict(sources=("local",), verbose=False)
 IDX_NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",

@@ -122,3 +122,29 @@ def test_fewer_runs_than_fixed_seeds_for_the_same_power():
 def test_paired_and_look_pvalues_agree_on_degenerate_differences():
     for d in (np.zeros(5), np.full(5, 0.01)):
         assert sq.look_pvalues(d, (5,))[0] == paired(d)["p"]
+
+
+def test_published_comparison_worked_example():
+    # benchmarks/published.py reads a grid's rows: the same order as Mish's table gives
+    # tau = +1; a claim against the baseline is confirmed, contradicted or left open by the
+    # verdict, and a pair without the baseline is not tested
+    from benchmarks.published import PAPERS, compare
+
+    pub = PAPERS["Mish (Misra 2019/2020; SqueezeNet, mean of 23 runs)"]["accuracy"]
+
+    def row(a, verdict, delta=0.0):
+        return {"activation": a, "test_accuracy_mean": pub[a] / 100, "verdict": verdict,
+                "delta_vs_baseline_mean": delta, "seeds": 5}
+
+    rows = [row("relu", "baseline"), row("mish", "better", 0.008),
+            row("elu", "indistinguishable", -0.002), row("tanh", "better", 0.01)]
+    text = compare(rows)
+    assert "Kendall's τ over the 4 in common: **+1.00**" in text
+    assert "| `mish` > `relu` | `mish` better than `relu` (+0.80 pp, 5 seeds) | confirms |" in text
+    assert "| `mish` > `tanh` | not tested directly" in text
+    # relu > elu is the GELU paper's claim: elu indistinguishable -> cannot resolve
+    assert "| `relu` > `elu` | `elu` indistinguishable from `relu` (-0.20 pp" in text
+    assert "cannot resolve" in text
+    rows[3]["verdict"] = "better"
+    rows[1]["verdict"] = "worse"
+    assert "| `mish` > `relu` | `mish` worse than `relu` (+0.80 pp, 5 seeds) | contradicts |" in compare(rows)

@@ -6,6 +6,10 @@ import pytest
 
 from recipes import stats
 
+# NumPy/SciPy only, nothing the Keras backend computes: tests/run.sh runs this module under
+# its first backend only
+pytestmark = pytest.mark.one_backend
+
 
 def test_mean_ci95_worked_example():
     # values 1, 2, 3: mean 2, sd 1, t_{0.975, 2} = 4.302653; half-width 4.302653 / sqrt(3)
