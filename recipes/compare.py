@@ -134,6 +134,7 @@ def run_grid(cfg: Config, data: dict | None = None, placement=None, stream=None)
         split_host_cpu(cfg.cpu_devices, cfg.backend)
         placement = setup(cfg.device)
     plan = plan_runs(cfg, placement)  # decided once; every run trains as it says
+    _check_same_precision(cfg, specs, plan)
     enable_determinism(plan)
     if data is None:
         data = prepare_data(cfg)
@@ -230,6 +231,24 @@ def run_grid(cfg: Config, data: dict | None = None, placement=None, stream=None)
     if board.dir:
         print(f"TensorBoard: tensorboard --logdir {board.dir}", file=stream)
     return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out), "plan": plan}
+
+
+def _check_same_precision(cfg: Config, specs, plan) -> None:
+    """--resume on another machine: ``--mixed-precision auto`` may resolve to another dtype
+    policy there (bfloat16 where the CPU has it), and runs trained in two precisions are not
+    comparable -- refuse before training."""
+    if not cfg.resume:
+        return
+    for a, s in specs:
+        for seed in cfg.seed_list:
+            rec = load_run(run_path(cfg.out, s, seed))
+            if rec and rec.get("dtype_policy", plan.dtype_policy) != plan.dtype_policy:
+                raise GridError(
+                    f"--resume: {cfg.out}'s runs were trained with dtype policy "
+                    f"{rec['dtype_policy']}, this machine's plan is {plan.dtype_policy} "
+                    f"(--mixed-precision {cfg.mixed_precision}); their results are not "
+                    "comparable. Resume on a machine like the first, or use --overwrite or "
+                    "another --out.")
 
 
 def _next_runs(cfg: Config, specs, grid, design) -> list:

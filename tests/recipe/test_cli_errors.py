@@ -38,7 +38,14 @@ CASES = [
     ("csv", ["--data", "table.csv"], "not an .npz archive (a .csv file)"),
     ("missing-data", ["--data", "nothere.npz"], "no such file or folder"),
     ("bad-option-value", ["--epochs", "ten"], "invalid int value"),
+    ("max-seeds-below-first-round", ["--seeds", "auto", "--max-seeds", "3"],
+     "--max-seeds must be at least 5"),
+    ("bad-budget", ["--seeds", "auto", "--budget", "5q"],
+     "expected a duration such as 90s, 45m or 2h"),
 ]
+#: cases whose own arguments must not get ``--epochs 1 --seeds 1`` appended
+AS_GIVEN = ("seeds-0", "epochs-0", "bad-option-value", "max-seeds-below-first-round",
+            "bad-budget")
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +63,8 @@ def results(tmp_path_factory):
             (cwd / "cut.npz").write_bytes(data[: len(data) // 2])
             (cwd / "table.csv").write_text("a,b\n1,2\n")
             before = {p.name for p in cwd.iterdir()}
-            cmd = [exe, "compare", *args, "--epochs", "1", "--seeds", "1"] if case not in (
-                "seeds-0", "epochs-0", "bad-option-value") else [exe, "compare", *args]
+            cmd = ([exe, "compare", *args] if case in AS_GIVEN
+                   else [exe, "compare", *args, "--epochs", "1", "--seeds", "1"])
             env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a
             env["KERAS_BACKEND"] = BACKEND  # user's shell: the command quiets TensorFlow itself
             futures[case] = (pool.submit(subprocess.run, cmd, capture_output=True, text=True,

@@ -136,3 +136,17 @@ def test_durations_parse():
     p = compare.build_parser()
     for text, seconds in (("90s", 90), ("45m", 2700), ("2h", 7200), ("1.5h", 5400), ("30", 30)):
         assert p.parse_args(["--budget", text]).budget == seconds
+
+
+def test_resume_refuses_runs_of_another_precision(tmp_path, fake):
+    # a grid resumed on another machine, where --mixed-precision auto means bfloat16 (or the
+    # other way round): its finished runs were trained in another precision -> one sentence
+    run(cfg_for(tmp_path, "--seeds", "1"))
+    for p in (tmp_path / "out" / "runs").glob("*.json"):
+        rec = json.loads(p.read_text())
+        p.write_text(json.dumps({**rec, "dtype_policy": "mixed_bfloat16"}))
+    with pytest.raises(compare.GridError, match="trained with dtype policy mixed_bfloat16, "
+                                                "this machine's plan is float32"):
+        run(cfg_for(tmp_path, "--resume"))
+    n = len(fake)
+    assert n == 4  # nothing trained by the refused resume
