@@ -16,6 +16,11 @@ import pytest
 from keras_acts.diagnostics import GradientFlow
 from recipes import report
 
+# The report reads run records and event files (pure Python); what it reads is trained on
+# every backend by test_compare's grid and GradientFlow by tests/library/test_diagnostics, so
+# tests/run.sh runs this module under its first backend only
+pytestmark = pytest.mark.one_backend
+
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 

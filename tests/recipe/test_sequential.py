@@ -86,6 +86,7 @@ def _naive_false_rate(grids, seed):
     return false / grids
 
 
+@pytest.mark.slow  # ~6 s of simulation: outside the quick tier
 def test_false_verdicts_stay_below_alpha_under_repeated_looks():
     # 3,000 grids of 8 activations that are all equal (paired noise; its scale does not
     # matter to t-tests): any better/worse verdict is false
@@ -103,6 +104,7 @@ def test_false_verdicts_stay_below_alpha_under_repeated_looks():
     assert res["runs"] < (M + 1) * (sq.FIRST_LOOK + 3)
 
 
+@pytest.mark.slow  # ~20 s of simulation: outside the quick tier
 def test_fewer_runs_than_fixed_seeds_for_the_same_power():
     # CIFAR-10 quick sized differences (benchmarks/results/cifar-quick-*: gelu, mish, elu
     # +0.5..0.9 pp against relu with per-seed spread of the differences ~0.4-0.6 pp, i.e.

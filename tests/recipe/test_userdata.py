@@ -82,6 +82,7 @@ def test_model_file_classification_grid(files):
     assert saved.optimizer.get_config()["learning_rate"] == pytest.approx(5e-3)
 
 
+@pytest.mark.one_backend  # the user's model trains on every backend above; MSE/MAE/RMSE are NumPy
 def test_model_file_regression_grid(files):
     rc, text = run(files, "--model-file", str(files / "reg.keras"), "--data",
                    str(files / "reg.npz"), "--task", "regression", "--activations", "relu,tanh")
@@ -115,6 +116,7 @@ def test_model_fn_and_logits(files):
     assert any("alpha" in w.path for w in model.weights)  # the learnable layer was built in
 
 
+@pytest.mark.one_backend  # how --model-fn is imported; test_model_fn_and_logits trains per backend
 def test_model_fn_by_module_name(files, monkeypatch):
     """``--model-fn package.module:function`` (the form the help names first) imports the
     module by name (it raised UnboundLocalError before 0.2: only file paths worked)."""
@@ -132,6 +134,7 @@ def test_model_fn_by_module_name(files, monkeypatch):
     assert rc == 2 and "cannot load build from mypkg.nope" in text and "Traceback" not in text
 
 
+@pytest.mark.one_backend  # data and argument checks: nothing here depends on the backend
 def test_image_folder(tmp_path):
     rng = np.random.default_rng(0)
     for c in ("cat", "dog"):
@@ -150,6 +153,7 @@ def test_image_folder(tmp_path):
     assert len(results(tmp_path)) == 2
 
 
+@pytest.mark.one_backend  # data and argument checks: nothing here depends on the backend
 @pytest.mark.parametrize("bad,message", [
     (dict(y_train=np.zeros(5)), "x_train has 40 examples but y_train has 5"),
     (dict(x_test=np.zeros((20, 7), "float32")), "x_test examples have shape (7,)"),
@@ -166,6 +170,7 @@ def test_bad_data_is_one_sentence(bad, message):
         userdata.check_arrays(a, "classification", "--data d.npz")
 
 
+@pytest.mark.one_backend  # data and argument checks: nothing here depends on the backend
 def test_one_hot_labels_become_ids_and_model_checks(files):
     x, y, _ = arrays()
     eye = np.eye(3)
@@ -184,6 +189,7 @@ def test_one_hot_labels_become_ids_and_model_checks(files):
         userdata.check_model_fits(model, d3, "classification")
 
 
+@pytest.mark.one_backend  # data and argument checks: nothing here depends on the backend
 def test_bad_inputs_fail_before_training(files):
     rc, text = run(files, "--model-file", str(files / "cls.keras"), "--data",
                    str(files / "reg.npz"), "--activations", "relu")
@@ -197,6 +203,7 @@ def test_bad_inputs_fail_before_training(files):
     assert rc == 2 and "missing arrays" in text
 
 
+@pytest.mark.one_backend  # data and argument checks: nothing here depends on the backend
 def test_dry_run_lists_sites_and_trains_nothing(files):
     rc, text = run(files, "--model-file", str(files / "cls.keras"), "--data",
                    str(files / "cls.npz"), "--dry-run")
