@@ -79,13 +79,6 @@ def compare(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
-def _verdict(ours, base, a) -> str | None:
-    """Our verdict of ``a`` against the baseline (``baseline`` for the baseline itself)."""
-    if a == base:
-        return "baseline"
-    return ours.get(a, {}).get("verdict")
-
-
 def _check(ours, base, a, b, claim) -> list | None:
     """One published claim about ``a`` and ``b`` ("better": a > b; "same": no significant
     difference) read through our verdicts against the baseline. Only pairs with the baseline

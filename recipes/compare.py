@@ -133,8 +133,11 @@ def run_grid(cfg: Config, data: dict | None = None, placement=None, stream=None)
         join_processes(cfg.coordinator, cfg.num_processes, cfg.process_id, cfg.backend)
         split_host_cpu(cfg.cpu_devices, cfg.backend)
         placement = setup(cfg.device)
+    grid = [(a, s, seed) for seed in cfg.seed_list for a, s in specs]
+    done = {(a, seed): rec for a, s, seed in grid
+            if cfg.resume and (rec := load_run(run_path(out, s, seed)))}
     plan = plan_runs(cfg, placement)  # decided once; every run trains as it says
-    _check_same_precision(cfg, specs, plan)
+    _check_same_precision(cfg, done.values(), plan)
     enable_determinism(plan)
     if data is None:
         data = prepare_data(cfg)
@@ -156,9 +159,6 @@ def run_grid(cfg: Config, data: dict | None = None, placement=None, stream=None)
           + (f" (BatchNorm + activations {plan.elementwise_dtype})"
              if plan.elementwise_dtype else ""), file=stream)
 
-    grid = [(a, s, seed) for seed in cfg.seed_list for a, s in specs]
-    done = {(a, seed): rec for a, s, seed in grid
-            if cfg.resume and (rec := load_run(run_path(out, s, seed)))}
     board = Board(cfg, [display_name(a) for a, _ in specs], stream)
     for rec in done.values():  # a resumed grid's finished runs: their event files if missing
         board.run(rec, only_if_missing=True)
@@ -233,22 +233,18 @@ def run_grid(cfg: Config, data: dict | None = None, placement=None, stream=None)
     return {"ran": ran, "skipped": skipped, "rows": rows, "out": str(out), "plan": plan}
 
 
-def _check_same_precision(cfg: Config, specs, plan) -> None:
+def _check_same_precision(cfg: Config, finished, plan) -> None:
     """--resume on another machine: ``--mixed-precision auto`` may resolve to another dtype
     policy there (bfloat16 where the CPU has it), and runs trained in two precisions are not
-    comparable -- refuse before training."""
-    if not cfg.resume:
-        return
-    for a, s in specs:
-        for seed in cfg.seed_list:
-            rec = load_run(run_path(cfg.out, s, seed))
-            if rec and rec.get("dtype_policy", plan.dtype_policy) != plan.dtype_policy:
-                raise GridError(
-                    f"--resume: {cfg.out}'s runs were trained with dtype policy "
-                    f"{rec['dtype_policy']}, this machine's plan is {plan.dtype_policy} "
-                    f"(--mixed-precision {cfg.mixed_precision}); their results are not "
-                    "comparable. Resume on a machine like the first, or use --overwrite or "
-                    "another --out.")
+    comparable -- refuse before training. ``finished``: the grid's finished run records."""
+    for rec in finished:
+        if rec.get("dtype_policy", plan.dtype_policy) != plan.dtype_policy:
+            raise GridError(
+                f"--resume: {cfg.out}'s runs were trained with dtype policy "
+                f"{rec['dtype_policy']}, this machine's plan is {plan.dtype_policy} "
+                f"(--mixed-precision {cfg.mixed_precision}); their results are not "
+                "comparable. Resume on a machine like the first, or use --overwrite or "
+                "another --out.")
 
 
 def _next_runs(cfg: Config, specs, grid, design) -> list:

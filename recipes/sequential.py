@@ -41,19 +41,12 @@ from scipy import special as _sp
 
 from .stats import ALPHA, holm
 
-__all__ = ["Design", "STOPS", "decide", "history", "look_pvalues", "plan_round", "simulate", "fixed_power",
+__all__ = ["Design", "decide", "history", "look_pvalues", "plan_round", "simulate", "fixed_power",
            "FIRST_LOOK", "STEP", "MAX_SEEDS"]
 
 #: the default design: first look at 5 seeds (a paired t-test with 4 degrees of freedom can
 #: settle a large difference there), then 3 more seeds per round up to 14 seeds
 FIRST_LOOK, STEP, MAX_SEEDS = 5, 3, 14
-#: why an activation got no more seeds
-STOPS = {"settled": "settled: the difference is significant (Holm, repeated looks)",
-         "futile": "futile: under 10 % chance of a verdict by the last look at the "
-                   "observed difference",
-         "max seeds": "max seeds: the last look left it indistinguishable",
-         "budget": "budget: the next round would not fit in --budget",
-         "open": "open: waiting for its next round"}
 _PATHS = 200_000  # simulated null paths per design
 
 
@@ -156,8 +149,9 @@ def decide(per_seed: Mapping[str, Mapping[int, float]], baseline: str, design: D
     ``per_seed``: activation -> {seed: value}. Returns activation -> ``{"n", "look",
     "delta_mean", "p_nominal", "p_repeated", "p_holm", "verdict", "stop",
     "conditional_power"}``: ``verdict`` better / worse when the Holm-adjusted repeated
-    p-value is ``< alpha``, else indistinguishable (None before the first look); ``stop``
-    one of ``STOPS`` (``open``: give it the next round).
+    p-value is ``< alpha``, else indistinguishable (None before the first look); ``stop``:
+    ``settled`` (better/worse), ``futile`` (conditional power below ``design.futility``),
+    ``max seeds`` (the last look passed) or ``open`` (give it the next round).
     """
     base = per_seed[baseline]
     names = [a for a in per_seed if a != baseline]
@@ -227,27 +221,37 @@ def plan_round(decisions: Mapping[str, dict], design: Design) -> dict[str, int]:
     return {a: target for a in [base, *open_]}
 
 
+def _synthetic_grid(rng, effects, n: int, sd: float) -> dict[str, np.ndarray]:
+    """Per-seed values of a baseline and one activation per entry of ``effects`` on ``n``
+    seeds: a per-seed effect every activation shares, plus each value's own noise of
+    variance ``sd^2 / 2``, so a paired difference has spread ``sd``."""
+    shared = rng.standard_normal(n)
+    values = {"base": shared + rng.standard_normal(n) * sd / math.sqrt(2)}
+    for i, e in enumerate(effects):
+        values[f"a{i}"] = shared + e + rng.standard_normal(n) * sd / math.sqrt(2)
+    return values
+
+
+def _right(verdict, effect) -> bool:
+    """A better/worse verdict with the sign of a non-zero true effect."""
+    return effect != 0 and verdict in ("better", "worse") and (verdict == "better") == (effect > 0)
+
+
 def simulate(design: Design, effects, *, sd: float = 1.0, grids: int = 2000,
              seed: int = 0) -> dict:
-    """Run the sequential procedure on ``grids`` synthetic grids: the baseline and one
-    activation per entry of ``effects`` (true mean differences), per-seed values
-    ``seed_effect + effect + noise`` with paired noise of spread ``sd`` per difference.
-    Returns ``{"false", "true", "runs", "verdicts"}``: the fraction of grids with any wrong
-    verdict (better/worse where the effect is 0, or the wrong sign), the mean fraction of
-    non-null activations given the right verdict, the mean number of runs per grid, and per
-    activation the fraction given a better/worse verdict."""
+    """Run the sequential procedure on ``grids`` synthetic grids (``_synthetic_grid``: the
+    baseline and one activation per entry of ``effects``, true mean differences, paired
+    noise of spread ``sd``). Returns ``{"false", "true", "runs", "verdicts"}``: the fraction
+    of grids with any wrong verdict (better/worse where the effect is 0, or the wrong sign),
+    the mean fraction of non-null activations given the right verdict, the mean number of
+    runs per grid, and per activation the fraction given the right verdict."""
     rng = np.random.default_rng(seed)
     effects = np.asarray(effects, np.float64)
-    m, big = effects.size, design.looks[-1]
-    names = [f"a{i}" for i in range(m)]
+    names = [f"a{i}" for i in range(effects.size)]
     false = runs = 0
-    true = np.zeros(m)
+    true = np.zeros(effects.size)
     for _ in range(grids):
-        shared = rng.standard_normal(big)  # per-seed effect every activation shares
-        # each value's own noise has variance sd^2 / 2, so a paired difference has sd
-        values = {"base": shared + rng.standard_normal(big) * sd / math.sqrt(2)}
-        for a, e in zip(names, effects):
-            values[a] = shared + e + rng.standard_normal(big) * sd / math.sqrt(2)
+        values = _synthetic_grid(rng, effects, design.looks[-1], sd)
         have = {a: design.looks[0] for a in ["base", *names]}
         while True:
             dec = decide({a: dict(enumerate(values[a][:n])) for a, n in have.items()},
@@ -258,11 +262,9 @@ def simulate(design: Design, effects, *, sd: float = 1.0, grids: int = 2000,
             have.update(nxt)
         runs += sum(have.values())
         verdicts = [dec[a]["verdict"] for a in names]
-        wrong = [(v in ("better", "worse")) and (e == 0 or (v == "better") != (e > 0))
-                 for v, e in zip(verdicts, effects)]
-        false += any(wrong)
-        true += [(v == "better") == (e > 0) and v in ("better", "worse") and e != 0
-                 for v, e in zip(verdicts, effects)]
+        false += any(v in ("better", "worse") and not _right(v, e)
+                     for v, e in zip(verdicts, effects))
+        true += [_right(v, e) for v, e in zip(verdicts, effects)]
     nz = effects != 0
     return {"false": false / grids, "true": float(true[nz].mean() / grids) if nz.any() else 0.0,
             "runs": runs / grids, "verdicts": (true / grids).tolist()}
@@ -270,20 +272,18 @@ def simulate(design: Design, effects, *, sd: float = 1.0, grids: int = 2000,
 
 def fixed_power(n: int, effects, *, sd: float = 1.0, alpha: float = ALPHA, grids: int = 2000,
                 seed: int = 0) -> float:
-    """Power of the fixed design (``n`` seeds each, paired t-tests, Holm): the mean fraction
-    of non-null activations given the right verdict, by simulation."""
+    """Power of the fixed design (``n`` seeds each, paired t-tests, Holm at ``alpha``): the
+    mean fraction of non-null activations given the right verdict, by simulation on the same
+    synthetic grids as ``simulate``."""
     from .stats import compare_to_baseline
 
     rng = np.random.default_rng(seed)
     effects = np.asarray(effects, np.float64)
     hits = 0.0
     for _ in range(grids):
-        shared = rng.standard_normal(n)
-        vals = {"base": dict(enumerate(shared + rng.standard_normal(n) * sd / math.sqrt(2)))}
-        for i, e in enumerate(effects):
-            vals[f"a{i}"] = dict(enumerate(shared + e + rng.standard_normal(n) * sd / math.sqrt(2)))
-        res = compare_to_baseline(vals, "base")
-        hits += np.mean([(res[f"a{i}"]["verdict"] == "better") == (e > 0)
-                         and res[f"a{i}"]["verdict"] in ("better", "worse")
+        values = _synthetic_grid(rng, effects, n, sd)
+        res = compare_to_baseline({a: dict(enumerate(v)) for a, v in values.items()}, "base",
+                                  alpha=alpha)
+        hits += np.mean([_right(res[f"a{i}"]["verdict"], e)
                          for i, e in enumerate(effects) if e != 0])
     return hits / grids

@@ -64,10 +64,10 @@ def pytest_collection_modifyitems(config, items):
     # under the other backends they are deselected, not skipped: they ran once already
     first = os.environ.get("KERAS_ACTS_ONE_BACKEND")
     if first and first != BACKEND:
-        keep = [i for i in items if i.get_closest_marker("one_backend") is None]
-        if len(keep) != len(items):
-            config.hook.pytest_deselected(items=[i for i in items if i not in keep])
-            items[:] = keep
+        elsewhere = [i.get_closest_marker("one_backend") is not None for i in items]
+        if any(elsewhere):
+            config.hook.pytest_deselected(items=[i for i, e in zip(items, elsewhere) if e])
+            items[:] = [i for i, e in zip(items, elsewhere) if not e]
 
 
 def pytest_report_header(config):
