@@ -1,7 +1,21 @@
+import atexit
 import gc
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    # JAX compiles each new model's train / predict step with XLA (~1 s on these CPUs) although
+    # many tests build the same model; with a compilation cache (keyed on the compiled program,
+    # not on the Python objects) the rebuilds load in ~0.1 s. One cache per test session, shared
+    # with the processes the tests start (they inherit the environment), removed at exit: a run
+    # never reads what an earlier run compiled. Ignored by TensorFlow and torch.
+    _jax_cache = tempfile.mkdtemp(prefix="keras-acts-jax-cache-")
+    atexit.register(shutil.rmtree, _jax_cache, ignore_errors=True)
+    os.environ.update(JAX_COMPILATION_CACHE_DIR=_jax_cache,
+                      JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+                      JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

@@ -199,7 +199,10 @@ def test_parameters_move_during_fit_in_every_model_style(style):
     for a in acts:
         for w in a.trainable_weights:
             assert w.path in paths
-    model.compile(keras.optimizers.Adam(0.03), "mse", jit_compile=False)
+    # the subclassed model trains through the traced train step, the other two op by op (the
+    # same updates in a fraction of the time: what differs between styles is the tracking)
+    model.compile(keras.optimizers.Adam(0.03), "mse", jit_compile=False,
+                  run_eagerly=style != "subclassed")
     model.fit(x, y, epochs=3, batch_size=16, verbose=0)
     for a in acts:
         after = _values(a)
