@@ -235,7 +235,8 @@ def test_dtype_policies(policy):
             assert keras.backend.standardize_dtype(a(ops.cast(x, compute)).dtype) == compute
         tol = 0.05 if compute == "float16" else 0.25
         np.testing.assert_allclose(_np(ops.cast(out, "float32")), ref, atol=tol, rtol=tol)
-        model.compile(keras.optimizers.Adam(0.01), "mse", jit_compile=False)
+        # two steps op by op (the policy's casts and loss scaling are the same traced or not)
+        model.compile(keras.optimizers.Adam(0.01), "mse", run_eagerly=True)
         history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
         assert np.isfinite(history.history["loss"][-1])
     finally:
@@ -528,7 +529,8 @@ def test_fresh_process_round_trip_every_layer(tmp_path):
     x, y = _data(16, seed=5)
     models = {}
     seq = _chain("sequential", [FACTORIES[n]() for n in sorted(FACTORIES)])
-    seq.compile(keras.optimizers.Adam(0.03), "mse", jit_compile=False)
+    # (op by op: two steps move every weight off its initial value; no trace needed)
+    seq.compile(keras.optimizers.Adam(0.03), "mse", run_eagerly=True)
     seq.fit(x, y, epochs=1, batch_size=8, verbose=0)  # weights differ from their initial values
     models["chain"] = seq
     inp = keras.Input((WIDTH,))
@@ -537,7 +539,7 @@ def test_fresh_process_round_trip_every_layer(tmp_path):
     h = keras.layers.Dense(WIDTH, activation=L.Learnable("snake", shared_axes=None))(h)
     h = keras.layers.Dense(1, activation="swish_x")(h)
     functional = keras.Model(inp, h)
-    functional.compile(keras.optimizers.Adam(0.03), "mse", jit_compile=False)
+    functional.compile(keras.optimizers.Adam(0.03), "mse", run_eagerly=True)
     functional.fit(x, y, epochs=1, batch_size=8, verbose=0)
     models["dense_activation"] = functional
 

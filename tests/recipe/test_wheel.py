@@ -3,7 +3,12 @@ the ``keras-acts`` command needs and none of the tests, benchmarks or reference 
 wheel, installed into a folder of its own (``pip install --no-deps --target``, reusing this
 environment's dependencies), runs from another folder -- ``--version``, ``list``, a one-epoch
 ``compare``, ``vanishing`` -- and ``keras_acts.load_model`` opens the model it saved. Each step
-checks that the wheel's copy is the one imported, not this checkout."""
+checks that the wheel's copy is the one imported, not this checkout.
+
+What is checked is the packaging -- the archives' contents and the installed layout -- which
+does not depend on the backend, so tests/run.sh runs this module under its first backend only
+(marker one_backend); from the checkout, ``keras-acts`` commands and compare grids run under
+every backend (test_cli, test_cli_errors, test_compare)."""
 from __future__ import annotations
 
 import os
@@ -21,6 +26,8 @@ import keras_acts
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND = keras.backend.backend()
+
+pytestmark = pytest.mark.one_backend
 
 
 def _run(cmd, cwd, env, timeout=300):
