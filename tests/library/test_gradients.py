@@ -179,6 +179,7 @@ def test_jax_forward_mode_and_vmap():
     np.testing.assert_allclose(np.asarray(jax.vmap(jax.grad(f))(x)), np.asarray(d(x)), rtol=1e-6)
 
 
+@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
 def test_saved_model_loads_and_trains_with_the_switch_off(tmp_path):
     """Files do not record the gradient mode: a model saved with efficient gradients loads
     in a fresh process under KERAS_ACTS_GRADIENTS=autodiff and gives the same outputs."""

@@ -122,6 +122,7 @@ def test_load_model_names_unknown_layers_and_parametrised_entries(tmp_path, old,
         keras_acts.load_model(odd)
 
 
+@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
 def test_plain_keras_error_without_import_is_what_the_readme_explains(tmp_path):
     _, path = _saved(tmp_path)
     code = f"import keras; keras.saving.load_model({str(path)!r})"

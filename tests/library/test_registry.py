@@ -183,6 +183,7 @@ print(model.layers[1].get_config()["activation"])
 """
 
 
+@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
 def test_every_name_round_trips_through_keras_file_in_fresh_process(tmp_path):
     model = _every_name_model()
     x = _x((5, 16), seed=1)
@@ -201,6 +202,7 @@ def test_every_name_round_trips_through_keras_file_in_fresh_process(tmp_path):
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), expected)
 
 
+@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
 def test_load_without_import_fails_clearly(tmp_path):
     """Documents the contract: the names resolve only after `import keras_acts`."""
     inp = keras.Input((4,))

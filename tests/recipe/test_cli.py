@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import keras_acts
 from keras_acts.catalogue import CATALOGUE
 
@@ -50,6 +52,7 @@ def test_cli_help_and_list_import_no_keras_and_print_the_catalogue():
     assert all(rc == 0 and err == "" for rc, _, err in (list_, params, markdown, table))
 
 
+@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
 def test_cli_list_of_an_edited_catalogue_is_not_stale(tmp_path):
     """A checkout whose catalogue changed after ``catalogue.json`` was written: ``list`` sees
     the digest differ and reads the catalogue itself (Keras imported), never the old names."""
