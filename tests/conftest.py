@@ -70,9 +70,24 @@ SLOW_MODULES = {'test_cifar_recipe', 'test_cli_errors', 'test_compare', 'test_da
                 'test_report', 'test_swap', 'test_userdata', 'test_wheel'}
 
 
+#: the modules that take longest (training, processes), in about that order: they run first, so
+#: that with several workers (tests/run.sh: pytest-xdist, a module per worker at a time) no
+#: worker is left alone on a long module at the end; the other modules follow in file order
+LONG_FIRST = ['test_distributed', 'test_cifar_recipe', 'test_cli_errors', 'test_layers',
+              'test_wheel', 'test_userdata', 'test_compare', 'test_swap', 'test_progress',
+              'test_plot', 'test_registry', 'test_models', 'test_sequential', 'test_feed',
+              'test_report', 'test_init', 'test_gradients']
+
+
+def _module(item):
+    return item.module.__name__.rsplit(".", 1)[-1]
+
+
 def pytest_collection_modifyitems(config, items):
+    rank = {m: i for i, m in enumerate(LONG_FIRST)}
+    items.sort(key=lambda i: rank.get(_module(i), len(rank)))  # stable: file order otherwise
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+        if _module(item) in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
     # tests/run.sh names the backend that runs the backend-independent tests (one_backend);
     # under the other backends they are deselected, not skipped: they ran once already

@@ -17,7 +17,7 @@ fi
 workers=${KERAS_ACTS_TEST_WORKERS:-$(python -c "import os; print(min(4, os.cpu_count() or 1))")}
 parallel=()
 if [ "$workers" -gt 1 ] && python -c "import xdist" 2>/dev/null; then
-  parallel=(-n "$workers" --dist loadfile)
+  parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder)  # conftest orders the modules
 fi
 status=0
 summary=""
