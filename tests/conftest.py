@@ -2,6 +2,7 @@ import atexit
 import gc
 import os
 import shutil
+import sys
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -17,17 +18,31 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
                       JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
                       JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
 
-import keras  # noqa: E402
 import pytest  # noqa: E402
 
-import keras_acts  # noqa: E402,F401  (installs the string names)
 
-BACKEND = keras.backend.backend()
-keras.ops.convert_to_tensor([0.0])  # let the backend create its runtime objects now ...
-gc.collect()
-gc.freeze()  # ... and move everything imported so far out of the collector's way: a full
-# gc.collect with TensorFlow / JAX / torch loaded walks millions of their objects (~0.5 s);
-# after the freeze it walks only what the tests created
+def _controller(config):
+    """pytest-xdist's controlling process: it hands the tests to its workers and runs none."""
+    return bool(config.getoption("numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    if _controller(config):
+        return  # no Keras here: the workers import it (three imports on 2 cores: one too many)
+    import keras
+    import keras_acts  # noqa: F401  (installs the string names)
+
+    keras.ops.convert_to_tensor([0.0])  # let the backend create its runtime objects now ...
+    gc.collect()
+    gc.freeze()  # ... and move everything imported so far out of the collector's way: a full
+    # gc.collect with TensorFlow / JAX / torch loaded walks millions of their objects (~0.5 s);
+    # after the freeze it walks only what the tests created
+
+
+def _backend():
+    import keras
+
+    return keras.backend.backend()
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +53,16 @@ def _clear_session():
     # train step leaves ~6,000 objects alive for good (tf.custom_gradient registers each
     # gradient function in TF's global registry, which holds its FuncGraph), so a collection
     # per test walks a heap that grows all session -- it was over 1 s per test at the end
+    import keras
+
     keras.backend.clear_session(free_memory=False)
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _collect_per_module():
     yield
+    import keras
+
     keras.backend.clear_session()  # one full collection per module frees what its tests dropped,
     gc.freeze()  # and what survives it (the leaked graphs above) is not walked again
 
@@ -53,7 +72,7 @@ def eager_jax():
     """JAX compiles every jitted function (jax.nn.*, their gradients) per input shape and
     dtype; tests that call many activations once each run faster eagerly (primitives are
     compiled once and shared). Same XLA kernels, op by op. A no-op on other backends."""
-    if BACKEND != "jax":
+    if _backend() != "jax":
         yield
         return
     import jax
@@ -75,7 +94,8 @@ SLOW_MODULES = {'test_cifar_recipe', 'test_cli_errors', 'test_compare', 'test_da
 #: worker is left alone on a long module at the end; the other modules follow in file order
 LONG_FIRST = ['test_distributed', 'test_cifar_recipe', 'test_cli_errors', 'test_layers',
               'test_wheel', 'test_userdata', 'test_compare', 'test_swap', 'test_progress',
-              'test_plot', 'test_registry', 'test_models', 'test_sequential', 'test_feed',
+              'test_plot', 'test_catalogue', 'test_registry', 'test_models', 'test_sequential',
+              'test_feed',
               'test_report', 'test_init', 'test_gradients']
 
 
@@ -92,7 +112,7 @@ def pytest_collection_modifyitems(config, items):
     # tests/run.sh names the backend that runs the backend-independent tests (one_backend);
     # under the other backends they are deselected, not skipped: they ran once already
     first = os.environ.get("KERAS_ACTS_ONE_BACKEND")
-    if first and first != BACKEND:
+    if first and first != _backend():
         elsewhere = [i.get_closest_marker("one_backend") is not None for i in items]
         if any(elsewhere):
             config.hook.pytest_deselected(items=[i for i, e in zip(items, elsewhere) if e])
@@ -100,4 +120,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
-    return f"keras {keras.__version__}, backend {BACKEND}"
+    from importlib.metadata import version
+
+    backend = _backend() if "keras" in sys.modules else os.environ.get("KERAS_BACKEND")
+    return f"keras {version('keras')}, backend {backend or 'from ~/.keras/keras.json'}"
