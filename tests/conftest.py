@@ -95,8 +95,7 @@ SLOW_MODULES = {'test_cifar_recipe', 'test_cli_errors', 'test_compare', 'test_da
 LONG_FIRST = ['test_distributed', 'test_cifar_recipe', 'test_cli_errors', 'test_layers',
               'test_wheel', 'test_userdata', 'test_compare', 'test_swap', 'test_progress',
               'test_plot', 'test_catalogue', 'test_registry', 'test_models', 'test_sequential',
-              'test_feed',
-              'test_report', 'test_init', 'test_gradients']
+              'test_feed', 'test_report', 'test_init', 'test_gradients']
 
 
 def _module(item):
