@@ -13,15 +13,13 @@ TensorFlow (they read ``keras_acts/catalogue.json``).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import importlib.util
-import json
 import os
-import pathlib
 import sys
 from typing import Sequence
 
-__all__ = ["main", "build_parser", "COMMANDS", "catalogue_index", "catalogue_digest"]
+from .specs import catalogue_index
+
+__all__ = ["main", "build_parser", "COMMANDS"]
 
 COMMANDS = ("compare", "vanishing", "list", "plot", "table")
 
@@ -128,34 +126,6 @@ def _emit(text: str) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
-
-
-# the files the index is generated from: an index whose digest differs is not used
-INDEX_SOURCES = ("catalogue.py", "docs.py")
-
-
-def catalogue_digest(folder) -> str:
-    """SHA-256 over the index's sources in the ``keras_acts`` folder ``folder``."""
-    folder = pathlib.Path(folder)
-    return hashlib.sha256(b"".join((folder / f).read_bytes() for f in INDEX_SOURCES)).hexdigest()
-
-
-def catalogue_index() -> dict:
-    """``keras_acts.docs.catalogue_index()``, read from the installed package's
-    ``catalogue.json`` without importing ``keras_acts`` (hence Keras and its backend) when that
-    file is current; otherwise (a checkout whose catalogue was edited) computed by importing it."""
-    spec = importlib.util.find_spec("keras_acts")  # locates the package, runs none of it
-    if spec is not None and spec.origin:
-        folder = pathlib.Path(spec.origin).parent
-        try:
-            index = json.loads((folder / "catalogue.json").read_text(encoding="utf-8"))
-            if index.pop("digest") == catalogue_digest(folder):
-                return index
-        except (OSError, ValueError, KeyError):
-            pass
-    from keras_acts.docs import catalogue_index as compute
-
-    return compute()
 
 
 if __name__ == "__main__":  # pragma: no cover

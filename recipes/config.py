@@ -11,7 +11,7 @@ import os
 import types
 from collections.abc import Mapping
 
-from .specs import parse_value, split_activation_list
+from .specs import check_names, parse_value, split_activation_list
 
 __all__ = ["Config", "CLASSIC12", "QUICK", "PRESETS", "RECIPES", "AIRBENCH", "VARIANTS",
            "DATASET_RECIPES", "DEFAULTS", "MODEL_DEFAULTS", "MODEL_KINDS", "build_parser",
@@ -586,6 +586,10 @@ def resolve_config(args) -> Config:
     cfg["activations"] = split_activation_list(acts) if acts else list(cfg["activations"])
     if len(set(cfg["activations"])) != len(cfg["activations"]):
         raise SystemExit("--activations lists an activation twice")
+    try:
+        check_names(cfg["activations"], cfg["baseline"])  # before Keras starts
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
     if cfg["seeds"] == "auto":
         from .sequential import FIRST_LOOK
 

@@ -7,13 +7,19 @@ command line is checked without starting a backend.
 from __future__ import annotations
 
 import ast
+import difflib
+import hashlib
 import importlib
+import importlib.util
+import json
+import pathlib
 import re
 import warnings
 from typing import Any, Callable, NamedTuple
 
 __all__ = ["ActivationSpec", "parse_activation", "resolve_activation", "display_name",
-           "split_activation_list", "slug", "parse_value"]
+           "split_activation_list", "slug", "parse_value", "check_names", "catalogue_index",
+           "catalogue_digest"]
 
 _ZERO_GRADIENT = {"binary_step": "binary_step_ste"}
 
@@ -214,3 +220,49 @@ def _callable_name(fn) -> str:
         c = fn.get_config()
         return _with_params(c["name"], c.get("params", {}))
     return getattr(fn, "__name__", type(fn).__name__)
+
+
+# --------------------------------------------------------------------------- names without Keras
+# the files the index is generated from: an index whose digest differs is not used
+INDEX_SOURCES = ("catalogue.py", "docs.py")
+
+
+def catalogue_digest(folder) -> str:
+    """SHA-256 over the index's sources in the ``keras_acts`` folder ``folder``."""
+    folder = pathlib.Path(folder)
+    return hashlib.sha256(b"".join((folder / f).read_bytes() for f in INDEX_SOURCES)).hexdigest()
+
+
+def catalogue_index() -> dict:
+    """``keras_acts.docs.catalogue_index()``, read from the installed package's
+    ``catalogue.json`` without importing ``keras_acts`` (hence Keras and its backend) when that
+    file is current; otherwise (a checkout whose catalogue was edited) computed by importing it."""
+    spec = importlib.util.find_spec("keras_acts")  # locates the package, runs none of it
+    if spec is not None and spec.origin:
+        folder = pathlib.Path(spec.origin).parent
+        try:
+            index = json.loads((folder / "catalogue.json").read_text(encoding="utf-8"))
+            if index.pop("digest") == catalogue_digest(folder):
+                return index
+        except (OSError, ValueError, KeyError):
+            pass
+    from keras_acts.docs import catalogue_index as compute
+
+    return compute()
+
+
+def check_names(specs, baseline=None) -> None:
+    """ValueError, the sentence ``parse_activation`` would give, for the first spec in
+    ``specs`` (or ``baseline``) that names no catalogue activation -- read from the catalogue
+    index, so a typo on a command line is reported in a second, before Keras starts. Specs
+    of layers (``layer:...``, ``prelu``) and parameters are left to ``parse_activation``."""
+    known = catalogue_index()["names"]
+    for flag, spec in [*(("--activations", s) for s in specs), ("--baseline", baseline)]:
+        head = re.split(r"[:,]", spec)[0].strip() if isinstance(spec, str) else None
+        if not head or head.lower() in ("layer", "prelu") or head in known:
+            continue
+        close = difflib.get_close_matches(head, list(known), n=5, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        # the sentence of keras_acts.registry.entry (test_cli_errors holds them equal)
+        raise ValueError(f"{flag} {spec!r}: Unknown activation {head!r}.{hint} "
+                         f"keras_acts.names() lists all {len(known)} names.")

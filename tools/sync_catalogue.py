@@ -15,7 +15,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from keras_acts.docs import catalogue_index, catalogue_table  # noqa: E402
-from recipes.cli import catalogue_digest  # noqa: E402
+from recipes.specs import catalogue_digest  # noqa: E402
 
 MARKERS = re.compile(r"(<!-- catalogue:start -->\n).*?(<!-- catalogue:end -->)", re.S)
 

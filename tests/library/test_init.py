@@ -84,38 +84,39 @@ X0 = np.random.default_rng(0).standard_normal((BATCH, WIDTH)).astype("float32")
 _STANDARD = {}
 
 
-def _kernel(act, seed, n, rule, check):
-    """initializer_for(act, seed)((n, WIDTH)).
+def _kernels(act, layer, n, rule, check):
+    """The NETS nets' kernels of one layer, stacked: ``initializer_for(act, seed)((n, WIDTH))``
+    with seed 1000 * net + layer.
 
     Keras's fan_in truncated-normal VarianceScaling draws stddev * T(seed) with T the
-    standard truncated normal for that seed, so T is drawn once per (seed, n) and
-    scaled by the initializer's own stddev; ``check`` compares with a real call.
+    standard truncated normal for that seed, so T is drawn once per (layer, n) and
+    scaled by the initializer's own stddev; ``check`` compares net 0's with a real call.
     """
-    init = initializer_for(act, seed=seed, rule=rule)
+    seeds = [1000 * net + layer for net in range(NETS)]
+    init = initializer_for(act, seed=seeds[0], rule=rule)
     if not (isinstance(init, keras.initializers.VarianceScaling) and init.mode == "fan_in"
             and init.distribution == "truncated_normal"):
-        return init((n, WIDTH))
-    if (seed, n) not in _STANDARD:
-        _STANDARD[(seed, n)] = keras.random.truncated_normal((n, WIDTH), stddev=1.0, seed=seed)
-    w = _STANDARD[(seed, n)] * (math.sqrt(init.scale / n) / 0.87962566103423978)
+        return ops.stack([initializer_for(act, seed=s, rule=rule)((n, WIDTH)) for s in seeds])
+    if (layer, n) not in _STANDARD:
+        _STANDARD[(layer, n)] = ops.stack([
+            keras.random.truncated_normal((n, WIDTH), stddev=1.0, seed=s) for s in seeds])
+    w = _STANDARD[(layer, n)] * (math.sqrt(init.scale / n) / 0.87962566103423978)
     if check:
-        np.testing.assert_allclose(ops.convert_to_numpy(w), ops.convert_to_numpy(init((n, WIDTH))),
-                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(ops.convert_to_numpy(w[0]),
+                                   ops.convert_to_numpy(init((n, WIDTH))), rtol=1e-5, atol=1e-7)
     return w
 
 
 def _ratio(act, rule="auto"):
-    """E over NETS independent inits of q_20 / q_0, with h_{l+1} = W_{l+1} f(h_l), h_0 = x."""
+    """E over NETS independent inits of q_20 / q_0, with h_{l+1} = W_{l+1} f(h_l), h_0 = x
+    (the nets side by side: h is (NETS, BATCH, WIDTH), each layer one batched matmul)."""
     f = act if callable(act) else keras_acts.get(act)
     q0 = float(np.mean(X0 ** 2))
-    qs = []
-    for net in range(NETS):
-        h = ops.convert_to_tensor(X0)
-        for layer in range(DEPTH):
-            a = f(h)
-            h = ops.matmul(a, _kernel(act, 1000 * net + layer, a.shape[-1], rule,
-                                      check=net == 0 and layer == 0))
-        qs.append(float(ops.convert_to_numpy(ops.mean(h * h))))
+    h = ops.convert_to_tensor(np.broadcast_to(X0, (NETS, BATCH, WIDTH)))
+    for layer in range(DEPTH):
+        a = f(h)
+        h = ops.matmul(a, _kernels(act, layer, a.shape[-1], rule, check=layer == 0))
+    qs = ops.convert_to_numpy(ops.mean(h * h, axis=(1, 2))).astype(float).tolist()
     return float(np.mean(qs)) / q0, qs
 
 

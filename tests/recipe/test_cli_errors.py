@@ -2,11 +2,14 @@
 prints one short sentence, exits non-zero, shows no traceback, trains nothing and writes
 nothing where the input was checkable before training.
 
-The cases run as concurrent processes (each imports Keras: ~4 s alone). All of them run under
-the first backend; under the others only those whose check goes through Keras (activation
-names resolved by ``keras.activations.get``, a model option checked against the model builder,
-an archive read before training): the other checks are argparse and file-system checks that
-do not depend on the backend (marker ``one_backend``).
+Checks of the command line itself (options, activation names, folders) come before Keras
+starts: those cases run with ``KERAS_BACKEND`` naming a backend that cannot be imported, so a
+check that waited for Keras would fail (a user's typo is reported in ~2 s, not after the
+~10 s it takes to start a backend). They do not depend on the backend and run under the
+first one (marker ``one_backend``); the checks made after Keras starts (the grid's baseline,
+the data) run under it, and the data check under every backend.
+
+The cases run as concurrent processes.
 """
 
 from __future__ import annotations
@@ -47,9 +50,14 @@ CASES = [
     ("bad-budget", ["--seeds", "auto", "--budget", "5q"],
      "expected a duration such as 90s, 45m or 2h"),
 ]
-#: cases checked through Keras: they run under every backend
-EVERY_BACKEND = ("model-option", "unknown-activation", "unknown-with-baseline",
-                 "unknown-baseline", "truncated-npz")
+#: a check made after Keras started: it runs under every backend
+EVERY_BACKEND = ("truncated-npz",)
+#: checks made after Keras starts; the others must come before it
+AFTER_KERAS = ("baseline", "truncated-npz", "csv", "missing-data")
+#: the unknown-name cases' sentence is keras_acts's own: (case, flag, spec, name)
+KERAS_ACTS_WORDS = [("unknown-activation", "--activations", "swishx", "swishx"),
+                    ("unknown-with-baseline", "--activations", "swishx", "swishx"),
+                    ("unknown-baseline", "--baseline", "gelux", "gelux")]
 #: cases whose own arguments must not get ``--epochs 1 --seeds 1`` appended
 AS_GIVEN = ("seeds-0", "epochs-0", "bad-option-value", "max-seeds-below-first-round",
             "bad-budget")
@@ -77,8 +85,9 @@ def results(request, tmp_path_factory):
             before = {p.name for p in cwd.iterdir()}
             cmd = ([exe, "compare", *args] if case in AS_GIVEN
                    else [exe, "compare", *args, "--epochs", "1", "--seeds", "1"])
-            env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a
-            env["KERAS_BACKEND"] = BACKEND  # user's shell: the command quiets TensorFlow itself
+            env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+            # (a user's shell: the command quiets TensorFlow itself)
+            env["KERAS_BACKEND"] = BACKEND if case in AFTER_KERAS else "no-such-backend"
             futures[case] = (pool.submit(subprocess.run, cmd, capture_output=True, text=True,
                                          timeout=240, cwd=cwd, env=env), cwd, before)
         for case, (fut, cwd, before) in futures.items():
@@ -100,3 +109,16 @@ def test_bad_input_gets_one_sentence(results, case, args, phrase):
     assert len(msg) == 1 and len(msg[0]) < 400, (case, msg)
     assert not new_files, f"{case}: wrote {sorted(new_files)} although nothing was trained"
     assert "epoch" not in r.stdout.lower(), (case, r.stdout[-1000:])
+
+
+@pytest.mark.one_backend
+@pytest.mark.parametrize("case, flag, spec, name", KERAS_ACTS_WORDS, ids=[w[0] for w in
+                                                                        KERAS_ACTS_WORDS])
+def test_a_typo_is_reported_in_keras_acts_words(results, case, flag, spec, name):
+    """The command checks names from the catalogue index before Keras starts; its sentence is
+    the one ``keras_acts`` gives for the name (close matches included)."""
+    import keras_acts
+
+    with pytest.raises(ValueError) as words:
+        keras_acts.info(name)
+    assert f"keras-acts: error: {flag} {spec!r}: {words.value}" in results[case][0].stderr

@@ -6,6 +6,8 @@ local engine's, a killed worker retried, every run finished exactly once).
 
 Every training runs in a subprocess (JAX reads the device count when it starts; TensorFlow's
 logical devices must be set before it initialises), bounded by a timeout."""
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -138,37 +140,28 @@ def ray_head(tmp_path_factory):
                        timeout=120)
 
 
-RAY_GRID = ("--activations", "relu,tanh", "--seeds", "2", "--batch-size", "100")
+#: long enough (40 epochs) for a worker to be seen busy and killed mid-run
+RAY_GRID = ("--activations", "relu,tanh", "--seeds", "2", "--batch-size", "100",
+            "--epochs", "40")
 
 
 def _by_run(records):
     return {(r["activation"], r["seed"]): r for r in records}
 
 
-def test_ray_grid_equals_the_local_grid(npz, tmp_path, ray_head):
-    local = _by_run(compare_cli(tmp_path / "local", "--data", npz, *RAY_GRID))
-    ray = _by_run(compare_cli(tmp_path / "ray", "--data", npz, *RAY_GRID, "--engine", "ray",
-                              "--ray-address", ray_head))
-    assert set(ray) == set(local) and len(ray) == 4
-    for k, rec in ray.items():
-        assert rec["engine"] == "ray"
-        assert rec["history"]["loss"] == local[k]["history"]["loss"]   # same seeds: same runs
-        assert rec["metrics"]["test_accuracy"] == local[k]["metrics"]["test_accuracy"]
-    # the output folder is the same contract: --resume with the local engine finds it done
-    again = compare_cli(tmp_path / "ray", "--data", npz, *RAY_GRID, "--resume")
-    assert _by_run(again).keys() == ray.keys()
-    assert all(_by_run(again)[k]["finished"] == ray[k]["finished"] for k in ray)
-
-
-def test_ray_retries_a_killed_worker_and_finishes_every_run_once(npz, tmp_path, ray_head):
+def test_ray_grid_survives_a_killed_worker_and_equals_the_local_grid(npz, tmp_path, ray_head):
+    """The grid as Ray tasks on a local instance, one busy worker killed mid-run: Ray retries
+    that run, every run finishes and is reported once, and every run -- the retried one too --
+    equals the local engine's (same seeds, same runs); the output folder is the local
+    engine's contract (``--resume`` finds it done)."""
     import signal
     import time
 
+    local = _by_run(compare_cli(tmp_path / "local", "--data", npz, *RAY_GRID))
     out = tmp_path / "ray"
     cmd = [sys.executable, "-m", "recipes.compare", "--model", "mlp", "--model-option",
-           "width=16", "--epochs", "40", "--out", str(out), "--no-save-models",
-           "--no-diagnostics", "--device", "cpu", "--data", str(npz), *RAY_GRID,
-           "--engine", "ray", "--ray-address", ray_head]
+           "width=16", "--out", str(out), "--no-save-models", "--no-diagnostics", "--device",
+           "cpu", "--data", str(npz), *RAY_GRID, "--engine", "ray", "--ray-address", ray_head]
     env = {**os.environ, "KERAS_BACKEND": BACKEND, "CUDA_VISIBLE_DEVICES": "",
            "TF_CPP_MIN_LOG_LEVEL": "3"}
     driver = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -194,12 +187,29 @@ def test_ray_retries_a_killed_worker_and_finishes_every_run_once(npz, tmp_path, 
     assert killed is not None, "no busy Ray worker was seen to kill"
     assert driver.returncode == 0, log[-3000:]
     records = [json.loads(f.read_text()) for f in sorted((out / "runs").glob("*.json"))]
-    runs = _by_run(records)
-    assert len(records) == 4 and set(runs) == {(a, s) for a in ("relu", "tanh") for s in (0, 1)}
-    assert all(r["status"] == "done" and r["metrics"]["epochs_run"] == 40 for r in records)
+    ray = _by_run(records)
+    assert len(records) == 4 and set(ray) == set(local) == {
+        (a, s) for a in ("relu", "tanh") for s in (0, 1)}
+    for k, rec in ray.items():
+        assert rec["engine"] == "ray" and rec["status"] == "done"
+        assert rec["metrics"]["epochs_run"] == 40
+        assert rec["history"]["loss"] == local[k]["history"]["loss"], k  # same seeds: same runs
+        assert rec["metrics"]["test_accuracy"] == local[k]["metrics"]["test_accuracy"]
     # each run reported once by the driver, the killed one included (retried by Ray)
     lines = [line for line in log.splitlines() if line.startswith("[")]
     assert len(lines) == 4 and len({line.split("]")[1].split("accuracy")[0] for line in lines}) == 4
+    # the output folder is the same contract: --resume with the local engine finds it done
+    # (in this process: nothing is left to train)
+    from recipes import compare
+    from test_compare import restored_global_state
+
+    with restored_global_state(), contextlib.redirect_stdout(io.StringIO()) as said:
+        assert compare.main(["--model", "mlp", "--model-option", "width=16", "--out", str(out),
+                             "--no-save-models", "--no-diagnostics", "--device", "cpu",
+                             "--data", str(npz), *RAY_GRID, "--resume"]) == 0
+    assert "(4 already finished)" in said.getvalue(), said.getvalue()[-2000:]
+    again = _by_run(json.loads(f.read_text()) for f in sorted((out / "runs").glob("*.json")))
+    assert again == ray  # nothing trained again, nothing rewritten
 
 
 # --------------------------------------------------------------------------- several processes

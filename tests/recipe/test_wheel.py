@@ -96,9 +96,11 @@ def test_installed_wheel_works_from_another_folder(installed, tmp_path):
     x = rng.standard_normal((120, 6)).astype("float32")
     y = (x[:, 0] > 0).astype("int64")
     np.savez(work / "d.npz", x_train=x[:80], y_train=y[:80], x_test=x[80:], y_test=y[80:])
-    _run([*cmd, "compare", "--data", "d.npz", "--activations", "relu,prelu", "--seeds", "1",
-          "--epochs", "1", "--model", "mlp", "--model-option", "width=8", "--no-diagnostics",
-          "--out", "out"], work, env)
+    r = _run([*cmd, "compare", "--data", "d.npz", "--activations", "relu,prelu", "--seeds",
+              "1", "--epochs", "1", "--model", "mlp", "--model-option", "width=8",
+              "--no-diagnostics", "--out", "out"], work, env)
+    # output to a pipe: the results table, no progress bar (test_progress: a terminal's bar)
+    assert "| 1 | `" in r.stdout and "epoch/s" not in r.stdout + r.stderr
     saved = work / "out" / "saved_models" / "d-mlp" / "prelu-seed0.keras"
     assert saved.is_file()  # under --out, not in the current folder's saved_models
     assert not (work / "saved_models").exists()
