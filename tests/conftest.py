@@ -85,17 +85,17 @@ def eager_jax():
 #: models, start processes or render figures; the quick tier is the activation library itself
 SLOW_MODULES = {'test_cifar_recipe', 'test_cli_errors', 'test_compare', 'test_data',
                 'test_devices', 'test_diagnostics', 'test_distributed', 'test_feed',
-                'test_layers', 'test_models', 'test_plot', 'test_progress',
-                'test_report', 'test_swap', 'test_userdata', 'test_wheel'}
+                'test_fresh_process', 'test_layers', 'test_models', 'test_plot',
+                'test_progress', 'test_report', 'test_swap', 'test_userdata', 'test_wheel'}
 
 
 #: the modules that take longest (training, processes), in about that order: they run first, so
 #: that with several workers (tests/run.sh: pytest-xdist, a module per worker at a time) no
 #: worker is left alone on a long module at the end; the other modules follow in file order
-LONG_FIRST = ['test_distributed', 'test_cifar_recipe', 'test_cli_errors', 'test_layers',
-              'test_wheel', 'test_userdata', 'test_compare', 'test_swap', 'test_progress',
-              'test_plot', 'test_catalogue', 'test_registry', 'test_models', 'test_sequential',
-              'test_feed', 'test_report', 'test_init', 'test_gradients']
+LONG_FIRST = ['test_distributed', 'test_cifar_recipe', 'test_cli_errors', 'test_fresh_process',
+              'test_layers', 'test_wheel', 'test_userdata', 'test_compare', 'test_swap',
+              'test_progress', 'test_plot', 'test_catalogue', 'test_registry', 'test_models',
+              'test_sequential', 'test_feed', 'test_report', 'test_init', 'test_gradients']
 
 
 def _module(item):

@@ -1,26 +1,20 @@
 """Learnable activation layers: paper defaults, configs, training, dtype policies,
-model styles, Dense(activation=layer), and a fresh-process .keras round trip."""
+model styles, Dense(activation=layer). (Their fresh-process .keras round trip: test_fresh_process.)"""
 
 import inspect
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
-import keras_acts
 from keras_acts import CATALOGUE
 from keras_acts import layers as L
 from keras_acts.autodiff import loss_and_grads
 from keras_acts.registry import FUNCTIONS, evaluate
 
 BACKEND = keras.backend.backend()
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: one small instance of every layer class (non-default values where a default would be trivial)
 FACTORIES = {
@@ -504,65 +498,6 @@ def test_building_inside_stateless_call_is_a_clear_error():
     ntv = [v.value for v in model.non_trainable_variables]
     with pytest.raises(RuntimeError, match="stateless call"):
         jax.jit(lambda a, b, x: model.stateless_call(a, b, x))(tv, ntv, np.ones((2, 3), "float32"))
-
-
-# ----------------------------------------------------------------------------
-# fresh-process .keras round trip (no custom_objects, safe_mode on)
-# ----------------------------------------------------------------------------
-LOADER = textwrap.dedent("""
-    import json, sys
-    import numpy as np
-    import keras
-    import keras_acts
-    jobs = json.loads(sys.argv[1])
-    for model_path, x_path, out_path in jobs:
-        model = keras.saving.load_model(model_path, safe_mode=True)
-        out = model.predict(np.load(x_path), verbose=0)
-        np.save(out_path, np.asarray(out))
-        weights = {v.path: keras.ops.convert_to_numpy(v) for v in model.weights}
-        np.savez(out_path + ".weights.npz", **{k.replace("/", "|"): w for k, w in weights.items()})
-    print("backend", keras.backend.backend())
-""")
-
-
-def test_fresh_process_round_trip_every_layer(tmp_path):
-    x, y = _data(16, seed=5)
-    models = {}
-    seq = _chain("sequential", [FACTORIES[n]() for n in sorted(FACTORIES)])
-    # (op by op: two steps move every weight off its initial value; no trace needed)
-    seq.compile(keras.optimizers.Adam(0.03), "mse", run_eagerly=True)
-    seq.fit(x, y, epochs=1, batch_size=8, verbose=0)  # weights differ from their initial values
-    models["chain"] = seq
-    inp = keras.Input((WIDTH,))
-    h = keras.layers.Dense(WIDTH, activation=L.PReLU())(inp)
-    h = keras.layers.Dense(WIDTH, activation=L.SwishX(shared_axes=None))(h)
-    h = keras.layers.Dense(WIDTH, activation=L.Learnable("snake", shared_axes=None))(h)
-    h = keras.layers.Dense(1, activation="swish_x")(h)
-    functional = keras.Model(inp, h)
-    functional.compile(keras.optimizers.Adam(0.03), "mse", run_eagerly=True)
-    functional.fit(x, y, epochs=1, batch_size=8, verbose=0)
-    models["dense_activation"] = functional
-
-    jobs, expected = [], {}
-    np.save(tmp_path / "x.npy", x)
-    for name, model in models.items():
-        path = str(tmp_path / f"{name}.keras")
-        model.save(path)
-        expected[name] = _np(model.predict(x, verbose=0))
-        jobs.append([path, str(tmp_path / "x.npy"), str(tmp_path / f"{name}.out.npy")])
-    env = {**os.environ, "KERAS_BACKEND": BACKEND, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, "-c", LOADER, json.dumps(jobs)], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"backend {BACKEND}" in proc.stdout
-    for name, model in models.items():
-        got = np.load(tmp_path / f"{name}.out.npy")
-        np.testing.assert_array_equal(got, expected[name], err_msg=name)  # bit-identical
-        loaded = np.load(str(tmp_path / f"{name}.out.npy") + ".weights.npz")
-        assert len(loaded.files) == len(model.weights), name
-        by_shape = sorted((w.shape, w.tobytes()) for w in (loaded[k] for k in loaded.files))
-        mine = sorted((tuple(w.shape), _np(w).tobytes()) for w in model.weights)
-        assert by_shape == mine, f"{name}: weights differ after the fresh-process load"
 
 
 @pytest.mark.parametrize("cls, old, new", [

@@ -1,9 +1,6 @@
 """Loose ends users hit: names that need arguments, float64, load_model's errors, a correct
 sparsemax, layers refusing what they cannot honour, defaults stated once."""
-import subprocess
-import sys
 import zipfile
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -12,7 +9,6 @@ import pytest
 import keras_acts
 from keras_acts.catalogue import CATALOGUE
 
-ROOT = Path(__file__).resolve().parents[2]
 _np = keras.ops.convert_to_numpy
 
 
@@ -120,17 +116,6 @@ def test_load_model_names_unknown_layers_and_parametrised_entries(tmp_path, old,
             zout.writestr(item, data)
     with pytest.raises(ValueError, match=rf"'{unknown}' \(closest: {closest}"):
         keras_acts.load_model(odd)
-
-
-@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
-def test_plain_keras_error_without_import_is_what_the_readme_explains(tmp_path):
-    _, path = _saved(tmp_path)
-    code = f"import keras; keras.saving.load_model({str(path)!r})"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=300, cwd=tmp_path)
-    assert r.returncode != 0 and "keras_acts>swish_x" in r.stderr
-    readme = (ROOT / "README.md").read_text()
-    assert "Could not locate function 'keras_acts>" in readme and "import keras_acts" in readme
 
 
 @pytest.mark.parametrize("cls,kw", [("Maxout", {"shared_axes": [1]}),

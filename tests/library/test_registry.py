@@ -4,8 +4,6 @@ import ast
 import json
 import pathlib
 import re
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -149,69 +147,6 @@ def test_half_precision_keeps_dtype():
         x = keras.ops.cast(keras.ops.convert_to_tensor([-20.0, 0.0, 20.0]), dtype)
         y = keras_acts.get("tanh_exp")(x)
         assert keras.backend.standardize_dtype(y.dtype) == dtype
-
-
-# --------------------------------------------------------------------------
-# Save -> load in a fresh process -> bit-identical outputs
-# --------------------------------------------------------------------------
-PARAMETRIC = [
-    ("swish_x", {"beta": 1.5}),
-    ("elu", {"alpha": 0.5}),
-    ("isru", {"alpha": 2.0}),
-    ("rrelu", {"lower": 0.1, "upper": 0.2}),
-    ("threshold", {"threshold": 0.1, "default_value": -1.0}),
-    ("softmin", {"axis": -1}),
-]
-
-
-def _every_name_model():
-    inp = keras.Input((16,))
-    outs = [keras.layers.Dense(8, activation=name, name=f"d_{name}")(inp) for name in STRING_NAMES]
-    for name, params in PARAMETRIC:
-        act = keras_acts.get(name, **params)
-        outs.append(keras.layers.Dense(8, activation=act, name=f"p_{name}")(inp))
-    outs.append(keras.layers.Activation("sqnl", name="act_layer")(inp))
-    return keras.Model(inp, keras.layers.Concatenate()(outs))
-
-
-LOADER = """
-import sys, numpy as np, keras, keras_acts
-model = keras.saving.load_model(sys.argv[1])  # safe_mode on, no custom_objects
-x = np.load(sys.argv[2])
-np.save(sys.argv[3], model.predict(x, verbose=0))
-print(model.layers[1].get_config()["activation"])
-"""
-
-
-@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
-def test_every_name_round_trips_through_keras_file_in_fresh_process(tmp_path):
-    model = _every_name_model()
-    x = _x((5, 16), seed=1)
-    expected = _np(model.predict(x, verbose=0))
-    assert np.isfinite(expected).all()
-    path = tmp_path / "every.keras"
-    model.save(path)
-    config = json.dumps(model.get_config())
-    assert "<lambda>" not in config and "__lambda__" not in config
-    np.save(tmp_path / "x.npy", x)
-    proc = subprocess.run(
-        [sys.executable, "-c", LOADER, str(path), str(tmp_path / "x.npy"), str(tmp_path / "y.npy")],
-        capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), expected)
-
-
-@pytest.mark.slow  # a fresh Python process that imports Keras: outside the quick tier
-def test_load_without_import_fails_clearly(tmp_path):
-    """Documents the contract: the names resolve only after `import keras_acts`."""
-    inp = keras.Input((4,))
-    model = keras.Model(inp, keras.layers.Dense(2, activation="swish_x")(inp))
-    model.save(tmp_path / "m.keras")
-    code = "import sys, keras; keras.saving.load_model(sys.argv[1])"
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.keras")],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode != 0 and "swish_x" in proc.stderr
 
 
 # --------------------------------------------------------------------------
