@@ -39,7 +39,7 @@ from typing import Mapping
 import numpy as np
 from scipy import special as _sp
 
-from .stats import ALPHA, holm
+from .stats import ALPHA, holm, t_pvalue
 
 __all__ = ["Design", "decide", "history", "look_pvalues", "plan_round", "simulate", "fixed_power",
            "FIRST_LOOK", "STEP", "MAX_SEEDS"]
@@ -53,18 +53,14 @@ _PATHS = 200_000  # simulated null paths per design
 def look_pvalues(diffs, looks) -> np.ndarray:
     """Two-sided paired-t p-values of per-seed differences (``(..., seeds)``, seed order) on
     their first ``n`` seeds for each look ``n`` they reach: shape ``(..., looks reached)``.
-    Like ``stats.paired``, differences without spread give p = 1 (all zero) or 0 (a shift)."""
+    (``stats.t_pvalue``: differences without spread give p = 1 (all zero) or 0 (a shift).)"""
     d = np.asarray(diffs, np.float64)
     ns = np.array([n for n in looks if n <= d.shape[-1]])
     if ns.size == 0:
         return np.empty(d.shape[:-1] + (0,))
     mean = np.cumsum(d, -1)[..., ns - 1] / ns
     centred = [((d[..., :n] - mean[..., [i]]) ** 2).sum(-1) for i, n in enumerate(ns)]
-    sd = np.sqrt(np.stack(centred, -1) / (ns - 1))
-    flat = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2.0 * _sp.stdtr(ns - 1, -np.abs(mean) / (sd / np.sqrt(ns)))
-    return np.where(flat, np.where(mean == 0.0, 1.0, 0.0), p)
+    return t_pvalue(mean, np.sqrt(np.stack(centred, -1) / (ns - 1)), ns)
 
 
 @functools.lru_cache(maxsize=16)

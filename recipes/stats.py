@@ -14,9 +14,10 @@ import math
 from typing import Mapping
 
 import numpy as np
-from scipy import stats as _st
+from scipy import special as _sp  # the t, noncentral t and normal distributions as ufuncs
 
-__all__ = ["ALPHA", "POWER", "mean_ci95", "paired", "holm", "seeds_needed",
+
+__all__ = ["ALPHA", "POWER", "mean_ci95", "paired", "t_pvalue", "holm", "seeds_needed",
            "compare_to_baseline"]
 
 ALPHA = 0.05   # two-sided level of every verdict, after Holm's correction
@@ -31,7 +32,8 @@ def mean_ci95(values) -> tuple[float, float]:
         return math.nan, math.nan
     if v.size < 2:
         return float(v.mean()), math.nan
-    return float(v.mean()), float(_st.t.ppf(0.975, v.size - 1) * _st.sem(v))
+    return float(v.mean()), float(_sp.stdtrit(v.size - 1, 0.975) * v.std(ddof=1)
+                                  / math.sqrt(v.size))
 
 
 def paired(diffs) -> dict:
@@ -47,12 +49,21 @@ def paired(diffs) -> dict:
         return out
     sd = float(d.std(ddof=1))
     out["sd"] = sd
-    out["ci95"] = float(_st.t.ppf(0.975, d.size - 1) * sd / math.sqrt(d.size))
-    if sd <= 1e-12 * max(1.0, abs(out["mean"])):
-        out["p"] = 1.0 if out["mean"] == 0.0 else 0.0
-    else:
-        out["p"] = float(_st.ttest_1samp(d, 0.0).pvalue)
+    out["ci95"] = float(_sp.stdtrit(d.size - 1, 0.975) * sd / math.sqrt(d.size))
+    out["p"] = float(t_pvalue(out["mean"], sd, d.size))
     return out
+
+
+def t_pvalue(mean, sd, n):
+    """Two-sided one-sample t-test p-values of differences with mean ``mean``, standard
+    deviation ``sd`` (ddof 1) and count ``n`` (arrays broadcast): ``2 T_{n-1}(-|t|)``, what
+    ``scipy.stats.ttest_1samp`` gives, except that differences without spread give p = 1
+    (all zero) or p = 0 (a constant non-zero shift) instead of NaN."""
+    mean, sd = np.asarray(mean, np.float64), np.asarray(sd, np.float64)
+    flat = sd <= 1e-12 * np.maximum(1.0, np.abs(mean))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 2.0 * _sp.stdtr(np.asarray(n) - 1, -np.abs(mean) / (sd / np.sqrt(n)))
+    return np.where(flat, np.where(mean == 0.0, 1.0, 0.0), p)
 
 
 def holm(pvalues) -> list[float]:
@@ -75,9 +86,9 @@ def power_paired(n: int, effect: float, alpha: float = ALPHA) -> float:
     if n < 2:
         return 0.0
     df = n - 1
-    crit = _st.t.ppf(1 - alpha / 2, df)
+    crit = _sp.stdtrit(df, 1 - alpha / 2)
     nc = abs(effect) * math.sqrt(n)
-    return float(_st.nct.sf(crit, df, nc) + _st.nct.cdf(-crit, df, nc))
+    return float(1.0 - _sp.nctdtr(df, nc, crit) + _sp.nctdtr(df, nc, -crit))
 
 
 def seeds_needed(mean_diff: float, sd_diff: float, power: float = POWER,
@@ -88,7 +99,7 @@ def seeds_needed(mean_diff: float, sd_diff: float, power: float = POWER,
     if not (math.isfinite(mean_diff) and math.isfinite(sd_diff)) or sd_diff <= 0 or mean_diff == 0:
         return None
     effect = abs(mean_diff) / sd_diff
-    z = _st.norm.ppf(1 - alpha / 2) + _st.norm.ppf(power)
+    z = _sp.ndtri(1 - alpha / 2) + _sp.ndtri(power)
     n = max(2, int(math.floor((z / effect) ** 2)))  # normal approximation: a lower bound
     while n <= MAX_SEEDS and power_paired(n, effect, alpha) < power:
         n += 1

@@ -82,6 +82,13 @@ def test_seeds_needed_known_case():
     assert stats.seeds_needed(-1.0, 1.0) == 10  # d = 1: n = 10
     assert stats.power_paired(34, 0.5) >= 0.8 > stats.power_paired(33, 0.5)
     assert stats.seeds_needed(0.0, 1.0) is None and stats.seeds_needed(1.0, 0.0) is None
+    # the power is the noncentral t's (scipy.stats, computed independently)
+    from scipy.stats import nct, t as student
+
+    for n, d in ((34, 0.5), (10, -1.0), (5, 2.0)):
+        crit, nc = student.ppf(0.975, n - 1), abs(d) * math.sqrt(n)
+        want = nct.sf(crit, n - 1, nc) + nct.cdf(-crit, n - 1, nc)
+        assert stats.power_paired(n, d) == pytest.approx(want, rel=1e-9)
 
 
 def test_too_few_paired_seeds_say_why():
