@@ -83,6 +83,8 @@ def eager_jax():
 
 #: the modules outside ``bash tests/run.sh --quick`` (pytest -m "not slow"): they train recipe
 #: models, start processes or render figures; the quick tier is the activation library itself
+#: (less the tests marked slow one by one, with their reason: fresh processes, compiled
+#: training runs, the 20-layer statistics of test_init)
 SLOW_MODULES = {'test_cifar_recipe', 'test_cli_errors', 'test_compare', 'test_data',
                 'test_devices', 'test_diagnostics', 'test_distributed', 'test_feed',
                 'test_fresh_process', 'test_layers', 'test_models', 'test_plot',

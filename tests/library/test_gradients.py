@@ -133,6 +133,7 @@ def _train(activation, mode, seed=0):
     return hist.history["loss"], [np.asarray(w) for w in model.get_weights()]
 
 
+@pytest.mark.slow  # two compiled training runs per case: outside the quick tier
 @pytest.mark.parametrize("activation", ["isrlu", "serf", "gelu_tanh"])
 def test_fit_gives_what_plain_autodiff_gives(activation):
     """Model.fit (compiled train step on each backend) with the efficient backward follows

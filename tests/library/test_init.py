@@ -139,6 +139,7 @@ def test_excluded_reasons_are_consistent():
             assert ka_init.fixed_point_slope(name) < UNSTABLE_SLOPE, name
 
 
+@pytest.mark.slow  # 20-layer forward passes of 8 nets per case: outside the quick tier
 @pytest.mark.parametrize("name", TESTED)
 def test_20_layer_mlp_keeps_second_moment(name):
     ratio, qs = _ratio(name)
@@ -149,6 +150,7 @@ def test_20_layer_mlp_keeps_second_moment(name):
 GLOROT_GAIN = sorted(n for n, r in EXCLUDED.items() if r.startswith("Glorot"))
 
 
+@pytest.mark.slow  # 20-layer forward passes of 8 nets per case: outside the quick tier
 @pytest.mark.parametrize("name", GLOROT_GAIN)
 def test_20_layer_mlp_glorot_families_with_rule_gain(name):
     assert isinstance(initializer_for(name), keras.initializers.GlorotUniform)
@@ -172,6 +174,7 @@ LAYERS_20 = {
 }
 
 
+@pytest.mark.slow  # 20-layer forward passes of 8 nets per case: outside the quick tier
 @pytest.mark.parametrize("name", sorted(LAYERS_20))
 def test_20_layer_mlp_with_layers(name):
     layer = LAYERS_20[name]()
