@@ -74,3 +74,26 @@ def test_python_m_recipes_dispatches():
     r = subprocess.run([sys.executable, "-m", "recipes", "list"], capture_output=True, text=True,
                        timeout=300, cwd=ROOT)
     assert r.returncode == 0 and "relu" in r.stdout.split(), r.stderr[-2000:]
+
+
+def test_compare_checks_activation_names_from_the_index(tmp_path):
+    """``keras-acts compare``'s command-line check of activation names (before Keras starts;
+    test_cli_errors runs it through the installed command): the first unknown name or
+    baseline in keras_acts's words; layer specs, prelu and parameters are left to the grid."""
+    from recipes import compare
+
+    def check(*argv):
+        return compare.resolve_config(compare.build_parser().parse_args(
+            [*argv, "--out", str(tmp_path / "out"), "--no-save-models"]))
+
+    cfg = check("--activations", "relu,prelu,layer:SwishX,swish_x:beta=2", "--baseline", "relu")
+    assert list(cfg.activations) == ["relu", "prelu", "layer:SwishX", "swish_x:beta=2"]
+    for argv, flag, name in ((["--activations", "relu,swishx"], "--activations", "swishx"),
+                             (["--activations", "relu,tanh", "--baseline", "gelux"],
+                              "--baseline", "gelux")):
+        with pytest.raises(ValueError) as words:
+            keras_acts.info(name)
+        with pytest.raises(SystemExit) as e:
+            check(*argv)
+        assert str(e.value) == f"{flag} {name!r}: {words.value}"
+    assert not (tmp_path / "out").exists()  # nothing written
