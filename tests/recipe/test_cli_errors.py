@@ -4,8 +4,8 @@ nothing where the input was checkable before training.
 
 Checks of the command line itself (options, activation names, folders) come before Keras
 starts: those cases run with ``KERAS_BACKEND`` naming a backend that cannot be imported, so a
-check that waited for Keras would fail (a user's typo is reported in ~2 s, not after the
-~10 s it takes to start a backend). They do not depend on the backend and run under the
+check that waited for Keras would fail (a user's typo is reported in under a second, not
+after the ~10 s it takes to start a backend). They do not depend on the backend and run under the
 first one (marker ``one_backend``); the checks made after Keras starts (the grid's baseline,
 the data) run under it, and the data check under every backend.
 
