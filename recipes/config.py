@@ -539,6 +539,13 @@ def resolve_config(args) -> Config:
         if k in given:
             cfg[k] = given[k]
     if given.get("data"):
+        from .data import DataError
+        from .userdata import check_data_path
+
+        try:
+            check_data_path(given["data"])  # before Keras starts; the arrays are checked later
+        except DataError as e:
+            raise SystemExit(str(e)) from None
         cfg["preprocess"] = given.get("preprocess", "none")
     cfg["compile_from_file"] = bool(user_model == "file" and not
                                     {"optimizer", "lr", "schedule"} & set(given))

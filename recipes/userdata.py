@@ -24,7 +24,7 @@ import numpy as np
 
 from .data import DataError
 
-__all__ = ["load_user_data", "check_arrays", "check_model_fits"]
+__all__ = ["load_user_data", "check_data_path", "check_arrays", "check_model_fits"]
 
 _SPLITS = ("train", "val", "test")
 
@@ -33,10 +33,22 @@ _NPZ_HELP = ("--data takes an .npz of arrays (x_train, y_train, x_test, y_test),
              "images (one subfolder per class) or tfds:NAME")
 
 
-def _from_npz(path: Path) -> dict:
-    if not zipfile.is_zipfile(path):
+def check_data_path(spec: str) -> Path | None:
+    """The path ``--data SPEC`` names (None for ``tfds:NAME``), checked without reading its
+    arrays -- it exists, and a file is an .npz archive -- so the command line's check can
+    run before Keras starts. ``load_user_data`` checks the contents."""
+    if spec.startswith("tfds:"):
+        return None
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DataError(f"--data {spec}: no such file or folder")
+    if path.is_file() and not zipfile.is_zipfile(path):
         kind = "truncated or corrupt .npz" if path.suffix == ".npz" else f"{path.suffix or 'file'} file"
         raise DataError(f"--data {path}: not an .npz archive (a {kind}); {_NPZ_HELP}")
+    return path
+
+
+def _from_npz(path: Path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: np.asarray(z[k]) for k in z.files}
@@ -202,16 +214,13 @@ def load_user_data(spec: str, task: str = "classification", *, image_size=(64, 6
                    test_split: float = 0.2, seed: int = 0) -> dict:
     """Arrays for the grid from ``--data SPEC`` (see the module docstring), validated."""
     t0 = time.perf_counter()
-    if spec.startswith("tfds:"):
+    path = check_data_path(spec)
+    if path is None:
         arrays, source = _from_tfds(spec[5:]), spec
+    elif path.is_dir():
+        arrays, source = _from_folder(path, image_size, test_split, seed), f"folder:{path}"
     else:
-        path = Path(spec).expanduser()
-        if not path.exists():
-            raise DataError(f"--data {spec}: no such file or folder")
-        if path.is_dir():
-            arrays, source = _from_folder(path, image_size, test_split, seed), f"folder:{path}"
-        else:
-            arrays, source = _from_npz(path), f"npz:{path}"
+        arrays, source = _from_npz(path), f"npz:{path}"
     d = check_arrays(arrays, task, f"--data {spec}")
     if "x_val" not in d:
         d["x_val"], d["y_val"] = d["x_test"], d["y_test"]

@@ -18,6 +18,14 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
                       JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
                       JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
 
+# JAX draws random numbers with a counter-based threefry that XLA compiles once per shape; in
+# its "partitionable" form (JAX's default) that compile takes 4.4-5.1 s per new shape on these
+# CPUs, in the classic form 0.3 s -- and every weight shape a test initialises is one (the
+# small ResNet of test_models took 22 s to build, 5 s after). The classic form draws other bits
+# from a seed; no test depends on which (seeded runs are compared with each other, in one
+# setting: the processes the tests start inherit it). Users' JAX keeps its default.
+os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "0")
+
 import pytest  # noqa: E402
 
 

@@ -258,6 +258,10 @@ def test_fast_sgd_train_steps_freezes_after_n_steps():
         optim.FastSGD(0.1, train_steps={"bias": -1})
 
 
+@pytest.mark.one_backend  # the recipe's wiring (spec -> CNN -> whitening -> optimizer -> a
+# step); how each activation computes, differentiates and trains in a network on every backend
+# is test_catalogue's, test_gradients' and test_registry's, and the compiled recipe runs end to
+# end on every backend below (tests/run.sh: under its first backend only)
 @pytest.mark.parametrize("act", compare.CLASSIC12)
 def test_recipe_trains_a_step_with_every_classic_activation(act, tmp_path):
     args = compare.build_parser().parse_args([

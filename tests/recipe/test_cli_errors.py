@@ -2,12 +2,14 @@
 prints one short sentence, exits non-zero, shows no traceback, trains nothing and writes
 nothing where the input was checkable before training.
 
-Checks of the command line itself (options, activation names, folders) come before Keras
-starts: those cases run with ``KERAS_BACKEND`` naming a backend that cannot be imported, so a
-check that waited for Keras would fail (a user's typo is reported in under a second, not
-after the ~10 s it takes to start a backend). They do not depend on the backend and run under the
-first one (marker ``one_backend``); the checks made after Keras starts (the grid's baseline,
-the data) run under it, and the data check under every backend.
+Checks of the command line itself (options, activation names, folders, that ``--data`` is
+there and is an .npz archive) come before Keras starts: those cases run with
+``KERAS_BACKEND`` naming a backend that cannot be imported, so a check that waited for Keras
+would fail (a user's typo is reported in under a second, not after the ~10 s it takes to
+start a backend). The one check made after Keras starts (the grid's baseline, compared by
+its canonical name) runs under the backend of the session. None of them depends on the
+backend: the module runs under the first one (marker ``one_backend``); what is in the data
+(arrays, shapes, labels) is checked in test_userdata.
 
 The cases run as concurrent processes.
 """
@@ -24,6 +26,8 @@ import numpy as np
 import pytest
 
 BACKEND = keras.backend.backend()
+
+pytestmark = pytest.mark.one_backend
 
 #: (case id, arguments after ``keras-acts compare``, a phrase the message must hold)
 CASES = [
@@ -50,10 +54,8 @@ CASES = [
     ("bad-budget", ["--seeds", "auto", "--budget", "5q"],
      "expected a duration such as 90s, 45m or 2h"),
 ]
-#: a check made after Keras started: it runs under every backend
-EVERY_BACKEND = ("truncated-npz",)
-#: checks made after Keras starts; the others must come before it
-AFTER_KERAS = ("baseline", "truncated-npz", "csv", "missing-data")
+#: the check made after Keras starts; the others must come before it
+AFTER_KERAS = ("baseline",)
 #: the unknown-name cases' sentence is keras_acts's own: (case, flag, spec, name)
 KERAS_ACTS_WORDS = [("unknown-activation", "--activations", "swishx", "swishx"),
                     ("unknown-with-baseline", "--activations", "swishx", "swishx"),
@@ -95,9 +97,7 @@ def results(request, tmp_path_factory):
     return results
 
 
-@pytest.mark.parametrize("case, args, phrase", [
-    pytest.param(*c, id=c[0], marks=() if c[0] in EVERY_BACKEND else pytest.mark.one_backend)
-    for c in CASES])
+@pytest.mark.parametrize("case, args, phrase", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gets_one_sentence(results, case, args, phrase):
     r, new_files = results[case]
     assert r.returncode == 2, (case, r.returncode, r.stderr[-1500:])
@@ -111,7 +111,6 @@ def test_bad_input_gets_one_sentence(results, case, args, phrase):
     assert "epoch" not in r.stdout.lower(), (case, r.stdout[-1000:])
 
 
-@pytest.mark.one_backend
 @pytest.mark.parametrize("case, flag, spec, name", KERAS_ACTS_WORDS, ids=[w[0] for w in
                                                                         KERAS_ACTS_WORDS])
 def test_a_typo_is_reported_in_keras_acts_words(results, case, flag, spec, name):

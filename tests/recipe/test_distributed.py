@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from recipes import devices, train
+from test_compare import restored_global_state
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKEND = keras.backend.backend()
@@ -34,16 +35,35 @@ def npz(tmp_path_factory):
     return path
 
 
+#: the grid of every run here: one seed of a small MLP, two epochs, nothing saved
+SMALL_GRID = ("--model", "mlp", "--model-option", "width=16", "--seeds", "1", "--epochs", "2",
+              "--no-save-models", "--no-diagnostics", "--device", "cpu")
+
+
+def _records(out):
+    return [json.loads(f.read_text()) for f in sorted((Path(out) / "runs").glob("*.json"))]
+
+
 def compare_cli(out, *args, backend=BACKEND, timeout=240, env=None):
-    cmd = [sys.executable, "-m", "recipes.compare", "--model", "mlp", "--model-option",
-           "width=16", "--seeds", "1", "--epochs", "2", "--out", str(out), "--no-save-models",
-           "--no-diagnostics", "--device", "cpu", *map(str, args)]
+    """``python -m recipes.compare`` in a process of its own (device flags act at start)."""
+    cmd = [sys.executable, "-m", "recipes.compare", *SMALL_GRID, "--out", str(out),
+           *map(str, args)]
     env = {**os.environ, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": "",
            "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     env.pop("XLA_FLAGS", None)
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
-    return [json.loads(f.read_text()) for f in sorted((Path(out) / "runs").glob("*.json"))]
+    return _records(out)
+
+
+def compare_here(out, *args):
+    """The same command in this process (one device, as the test session has): its records
+    and what it printed."""
+    from recipes import compare
+
+    with restored_global_state(), contextlib.redirect_stdout(io.StringIO()) as said:
+        assert compare.main([*SMALL_GRID, "--out", str(out), *map(str, args)]) == 0
+    return _records(out), said.getvalue()
 
 
 @pytest.mark.skipif(BACKEND not in ("jax", "tensorflow"), reason="data parallelism: JAX, TF")
@@ -51,7 +71,7 @@ def test_data_parallel_on_two_cpu_devices_matches_one_device(npz, tmp_path):
     # both through Keras's own input handling (one device would get recipes.feed's tf.data
     # pipeline on TensorFlow, with another shuffle)
     common = ("--data", npz, "--activations", "relu", "--batch-size", "100", "--feed", "numpy")
-    one = compare_cli(tmp_path / "one", *common)[0]
+    one = compare_here(tmp_path / "one", *common)[0][0]  # the session's one device
     two = compare_cli(tmp_path / "two", *common, "--cpu-devices", "2")[0]
     assert (one["replicas"], two["replicas"]) == (1, 2)
     assert ("DataParallel over 2 CPUs" if BACKEND == "jax"
@@ -157,7 +177,7 @@ def test_ray_grid_survives_a_killed_worker_and_equals_the_local_grid(npz, tmp_pa
     import signal
     import time
 
-    local = _by_run(compare_cli(tmp_path / "local", "--data", npz, *RAY_GRID))
+    local = _by_run(compare_here(tmp_path / "local", "--data", npz, *RAY_GRID)[0])
     out = tmp_path / "ray"
     cmd = [sys.executable, "-m", "recipes.compare", "--model", "mlp", "--model-option",
            "width=16", "--out", str(out), "--no-save-models", "--no-diagnostics", "--device",
@@ -186,7 +206,7 @@ def test_ray_grid_survives_a_killed_worker_and_equals_the_local_grid(npz, tmp_pa
             driver.kill()
     assert killed is not None, "no busy Ray worker was seen to kill"
     assert driver.returncode == 0, log[-3000:]
-    records = [json.loads(f.read_text()) for f in sorted((out / "runs").glob("*.json"))]
+    records = _records(out)
     ray = _by_run(records)
     assert len(records) == 4 and set(ray) == set(local) == {
         (a, s) for a in ("relu", "tanh") for s in (0, 1)}
@@ -200,16 +220,9 @@ def test_ray_grid_survives_a_killed_worker_and_equals_the_local_grid(npz, tmp_pa
     assert len(lines) == 4 and len({line.split("]")[1].split("accuracy")[0] for line in lines}) == 4
     # the output folder is the same contract: --resume with the local engine finds it done
     # (in this process: nothing is left to train)
-    from recipes import compare
-    from test_compare import restored_global_state
-
-    with restored_global_state(), contextlib.redirect_stdout(io.StringIO()) as said:
-        assert compare.main(["--model", "mlp", "--model-option", "width=16", "--out", str(out),
-                             "--no-save-models", "--no-diagnostics", "--device", "cpu",
-                             "--data", str(npz), *RAY_GRID, "--resume"]) == 0
-    assert "(4 already finished)" in said.getvalue(), said.getvalue()[-2000:]
-    again = _by_run(json.loads(f.read_text()) for f in sorted((out / "runs").glob("*.json")))
-    assert again == ray  # nothing trained again, nothing rewritten
+    again, said = compare_here(out, "--data", npz, *RAY_GRID, "--resume")
+    assert "(4 already finished)" in said, said[-2000:]
+    assert _by_run(again) == ray  # nothing trained again, nothing rewritten
 
 
 # --------------------------------------------------------------------------- several processes
