@@ -198,6 +198,9 @@ def test_bad_inputs_fail_before_training(files):
     with pytest.raises(SystemExit, match="missing.npz: no such file or folder"):
         run(files, "--model-file", str(files / "cls.keras"), "--data", str(files / "missing.npz"),
             "--activations", "relu")  # checked with the command line, before Keras starts
+    (files / "table.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(SystemExit, match=r"table.csv: not an .npz archive \(a .csv file\)"):
+        run(files, "--data", str(files / "table.csv"), "--model", "mlp")
     np.savez(files / "partial.npz", x_train=np.zeros((3, 6)))
     rc, text = run(files, "--data", str(files / "partial.npz"), "--model", "mlp")
     assert rc == 2 and "missing arrays" in text
