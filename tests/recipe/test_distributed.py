@@ -4,8 +4,9 @@ CPUs), each compared with a 1-device run at the same global batch; the batch rul
 any batch size work on N devices; and the grid on a local Ray instance (results equal to the
 local engine's, a killed worker retried, every run finished exactly once).
 
-Every training runs in a subprocess (JAX reads the device count when it starts; TensorFlow's
-logical devices must be set before it initialises), bounded by a timeout."""
+Every training on several devices or processes runs in a subprocess (JAX reads the device
+count when it starts; TensorFlow's logical devices must be set before it initialises), bounded
+by a timeout; the one-device references run in the test's process (``compare_here``)."""
 import contextlib
 import io
 import json
@@ -179,9 +180,8 @@ def test_ray_grid_survives_a_killed_worker_and_equals_the_local_grid(npz, tmp_pa
 
     local = _by_run(compare_here(tmp_path / "local", "--data", npz, *RAY_GRID)[0])
     out = tmp_path / "ray"
-    cmd = [sys.executable, "-m", "recipes.compare", "--model", "mlp", "--model-option",
-           "width=16", "--out", str(out), "--no-save-models", "--no-diagnostics", "--device",
-           "cpu", "--data", str(npz), *RAY_GRID, "--engine", "ray", "--ray-address", ray_head]
+    cmd = [sys.executable, "-m", "recipes.compare", *SMALL_GRID, "--out", str(out), "--data",
+           str(npz), *RAY_GRID, "--engine", "ray", "--ray-address", ray_head]
     env = {**os.environ, "KERAS_BACKEND": BACKEND, "CUDA_VISIBLE_DEVICES": "",
            "TF_CPP_MIN_LOG_LEVEL": "3"}
     driver = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
