@@ -27,13 +27,8 @@ MAX_SEEDS = 10_000
 
 def mean_ci95(values) -> tuple[float, float]:
     """(mean, half-width of the 95 % t-interval); NaN half-width with fewer than 2 values."""
-    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], np.float64)
-    if v.size == 0:
-        return math.nan, math.nan
-    if v.size < 2:
-        return float(v.mean()), math.nan
-    return float(v.mean()), float(_sp.stdtrit(v.size - 1, 0.975) * v.std(ddof=1)
-                                  / math.sqrt(v.size))
+    kept = paired([x for x in values if x is not None and math.isfinite(x)])
+    return kept["mean"], kept["ci95"]  # (the interval of a mean is the paired one's)
 
 
 def paired(diffs) -> dict:
